@@ -1,0 +1,10 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    include: ["test/**/*.test.ts"],
+    // Property tests over thousands of random series are CPU bound; keep the 2-core CI honest.
+    testTimeout: 60_000,
+    reporters: process.env.CI ? ["default"] : ["default"],
+  },
+});
