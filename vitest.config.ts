@@ -5,6 +5,6 @@ export default defineConfig({
     include: ["test/**/*.test.ts"],
     // Property tests over thousands of random series are CPU bound; keep the 2-core CI honest.
     testTimeout: 60_000,
-    reporters: process.env.CI ? ["default"] : ["default"],
+    reporters: ["default", "./test/support/summary-reporter.ts"],
   },
 });

@@ -16,7 +16,10 @@ const figures: Figure[] = [];
 
 export function report(figure: Figure): void {
   figures.push(figure);
-  const value = figure.value >= 100 ? Math.round(figure.value).toLocaleString("en-US") : figure.value.toFixed(3);
+  const value =
+    figure.value >= 100
+      ? Math.round(figure.value).toLocaleString("en-US")
+      : figure.value.toFixed(3);
   const target = figure.target ? `   (target ${figure.target})` : "";
   console.log(`  ${figure.name.padEnd(60)} ${value.padStart(14)} ${figure.unit}${target}`);
 }

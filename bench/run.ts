@@ -14,6 +14,8 @@ const files = readdirSync(here)
   .sort();
 
 for (const file of files) {
-  const mod = (await import(pathToFileURL(join(here, file)).href)) as { run: () => Promise<void> | void };
+  const mod = (await import(pathToFileURL(join(here, file)).href)) as {
+    run: () => Promise<void> | void;
+  };
   await mod.run();
 }

@@ -1,0 +1,169 @@
+import type { AggregationMethod } from "./aggregation-methods.js";
+import { type BucketReducer, bucketReducer, requireAggregationMethod } from "./aggregators.js";
+import { floorTime, type Micros } from "./time.js";
+import type { AggregatedTimeSerie, TimeSerie } from "./timeserie.js";
+
+/**
+ * Grouping of points into epoch-aligned buckets (spec carbonara §3) and
+ * reduction of each bucket by an aggregation method (§5, §5.1). The same code
+ * serves the write path (raw points → stored aggregates) and fixed read-time
+ * resampling (aggregates → coarser aggregates, §8.1).
+ */
+
+/** Bucket layout of a slice of a series: bucket k holds points [bounds[k], bounds[k+1]). */
+interface Buckets {
+  readonly count: number;
+  readonly starts: Float64Array;
+  readonly bounds: Int32Array;
+}
+
+/** Growable scratch space reused across calls so the hot path allocates per batch, not per point. */
+class Scratch {
+  starts = new Float64Array(1024);
+  bounds = new Int32Array(1025);
+  sort = new Float64Array(1024);
+  deltaTimes = new Float64Array(1024);
+  deltaValues = new Float64Array(1024);
+
+  ensure(points: number): void {
+    if (this.starts.length < points) {
+      const size = Math.max(points, this.starts.length * 2);
+      this.starts = new Float64Array(size);
+      this.bounds = new Int32Array(size + 1);
+      this.sort = new Float64Array(size);
+      this.deltaTimes = new Float64Array(size);
+      this.deltaValues = new Float64Array(size);
+    }
+  }
+}
+
+const scratch = new Scratch();
+
+/** First index whose timestamp is ≥ t (binary search on ascending timestamps). */
+export function lowerBound(
+  timestamps: Float64Array,
+  t: number,
+  from = 0,
+  to = timestamps.length,
+): number {
+  let lo = from;
+  let hi = to;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (timestamps[mid]! < t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+function bucketize(
+  timestamps: Float64Array,
+  from: number,
+  to: number,
+  granularity: Micros,
+): Buckets {
+  const { starts, bounds } = scratch;
+  let count = 0;
+  let currentEnd = Number.NEGATIVE_INFINITY;
+  for (let i = from; i < to; i++) {
+    const t = timestamps[i]!;
+    if (t >= currentEnd) {
+      const start = floorTime(t, granularity);
+      starts[count] = start;
+      bounds[count] = i;
+      count++;
+      currentEnd = start + granularity;
+    }
+  }
+  bounds[count] = to;
+  return { count, starts, bounds };
+}
+
+function reduceBuckets(
+  values: Float64Array,
+  buckets: Buckets,
+  reducer: BucketReducer,
+  method: string,
+  granularity: Micros,
+): AggregatedTimeSerie {
+  const { count, starts, bounds } = buckets;
+  const outTimes = new Float64Array(count);
+  const outValues = new Float64Array(count);
+  let n = 0;
+  const minPoints = reducer.minPoints;
+  for (let k = 0; k < count; k++) {
+    const from = bounds[k]!;
+    const to = bounds[k + 1]!;
+    if (to - from < minPoints) continue;
+    outTimes[n] = starts[k]!;
+    outValues[n] = reducer.reduce(values, from, to, scratch.sort);
+    n++;
+  }
+  return {
+    method,
+    granularity,
+    timestamps: n === count ? outTimes : outTimes.slice(0, n),
+    values: n === count ? outValues : outValues.slice(0, n),
+  };
+}
+
+/**
+ * `rate:X` (spec §5.1): differences between consecutive points from
+ * `start − granularity` on, each attributed to the later point, then those at
+ * or after `start` are bucketed and reduced by X.
+ */
+function aggregateRate(
+  serie: TimeSerie,
+  granularity: Micros,
+  method: AggregationMethod,
+  start: number,
+): AggregatedTimeSerie {
+  const { timestamps, values } = serie;
+  const first = lowerBound(timestamps, start - granularity);
+  const { deltaTimes, deltaValues } = scratch;
+  let n = 0;
+  for (let i = first + 1; i < timestamps.length; i++) {
+    const t = timestamps[i]!;
+    if (t < start) continue;
+    deltaTimes[n] = t;
+    deltaValues[n] = values[i]! - values[i - 1]!;
+    n++;
+  }
+  const buckets = bucketize(deltaTimes, 0, n, granularity);
+  return reduceBuckets(deltaValues, buckets, bucketReducer(method), method.name, granularity);
+}
+
+/**
+ * Aggregates the points of `serie` at or after `start` into buckets of
+ * `granularity`, one series per method. Buckets without points produce
+ * nothing; the bucket layout is computed once and shared by every method.
+ */
+export function aggregateSerie(
+  serie: TimeSerie,
+  granularity: Micros,
+  methods: readonly (string | AggregationMethod)[],
+  start: number = Number.NEGATIVE_INFINITY,
+): AggregatedTimeSerie[] {
+  const { timestamps, values } = serie;
+  scratch.ensure(timestamps.length + 1);
+  const parsed = methods.map(requireAggregationMethod);
+  const results: AggregatedTimeSerie[] = new Array(parsed.length);
+  let buckets: Buckets | undefined;
+  // Rate methods reuse the scratch bucket arrays, so they run after the plain ones.
+  for (let m = 0; m < parsed.length; m++) {
+    const method = parsed[m]!;
+    if (method.rate) continue;
+    buckets ??= bucketize(
+      timestamps,
+      lowerBound(timestamps, start),
+      timestamps.length,
+      granularity,
+    );
+    results[m] = reduceBuckets(values, buckets, bucketReducer(method), method.name, granularity);
+  }
+  for (let m = 0; m < parsed.length; m++) {
+    const method = parsed[m]!;
+    if (method.rate) results[m] = aggregateRate(serie, granularity, method, start);
+  }
+  return results;
+}
