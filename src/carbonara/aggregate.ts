@@ -6,9 +6,24 @@ import type { AggregatedTimeSerie, TimeSerie } from "./timeserie.js";
 /**
  * Grouping of points into epoch-aligned buckets (spec carbonara §3) and
  * reduction of each bucket by an aggregation method (§5, §5.1). The same code
- * serves the write path (raw points → stored aggregates) and fixed read-time
- * resampling (aggregates → coarser aggregates, §8.1).
+ * serves the write path (raw points → stored aggregates) and read-time
+ * resampling (aggregates → coarser aggregates, fixed or by calendar, §8).
  */
+
+/** Where bucket boundaries fall: epoch-aligned multiples of a granularity, or calendar periods (§8.2). */
+export interface Bucketing {
+  /** Start of the bucket holding `t`. */
+  bucketStart(t: Micros): Micros;
+  /** Start of the bucket following the one that starts at `start`. */
+  nextBucketStart(start: Micros): Micros;
+}
+
+export function fixedBucketing(granularity: Micros): Bucketing {
+  return {
+    bucketStart: (t) => floorTime(t, granularity),
+    nextBucketStart: (start) => start + granularity,
+  };
+}
 
 /** Bucket layout of a slice of a series: bucket k holds points [bounds[k], bounds[k+1]). */
 interface Buckets {
@@ -60,7 +75,7 @@ function bucketize(
   timestamps: Float64Array,
   from: number,
   to: number,
-  granularity: Micros,
+  bucketing: Bucketing,
 ): Buckets {
   const { starts, bounds } = scratch;
   let count = 0;
@@ -68,24 +83,18 @@ function bucketize(
   for (let i = from; i < to; i++) {
     const t = timestamps[i]!;
     if (t >= currentEnd) {
-      const start = floorTime(t, granularity);
+      const start = bucketing.bucketStart(t);
       starts[count] = start;
       bounds[count] = i;
       count++;
-      currentEnd = start + granularity;
+      currentEnd = bucketing.nextBucketStart(start);
     }
   }
   bounds[count] = to;
   return { count, starts, bounds };
 }
 
-function reduceBuckets(
-  values: Float64Array,
-  buckets: Buckets,
-  reducer: BucketReducer,
-  method: string,
-  granularity: Micros,
-): AggregatedTimeSerie {
+function reduceBuckets(values: Float64Array, buckets: Buckets, reducer: BucketReducer): TimeSerie {
   const { count, starts, bounds } = buckets;
   const outTimes = new Float64Array(count);
   const outValues = new Float64Array(count);
@@ -100,26 +109,19 @@ function reduceBuckets(
     n++;
   }
   return {
-    method,
-    granularity,
     timestamps: n === count ? outTimes : outTimes.slice(0, n),
     values: n === count ? outValues : outValues.slice(0, n),
   };
 }
 
 /**
- * `rate:X` (spec §5.1): differences between consecutive points from
- * `start − granularity` on, each attributed to the later point, then those at
- * or after `start` are bucketed and reduced by X.
+ * Differences between consecutive points from `historyFrom` on, each
+ * attributed to the later point, keeping those at or after `start` (§5.1).
+ * The result lives in scratch space until the next call.
  */
-function aggregateRate(
-  serie: TimeSerie,
-  granularity: Micros,
-  method: AggregationMethod,
-  start: number,
-): AggregatedTimeSerie {
+function deltasFrom(serie: TimeSerie, historyFrom: number, start: number): TimeSerie {
   const { timestamps, values } = serie;
-  const first = lowerBound(timestamps, start - granularity);
+  const first = lowerBound(timestamps, historyFrom);
   const { deltaTimes, deltaValues } = scratch;
   let n = 0;
   for (let i = first + 1; i < timestamps.length; i++) {
@@ -129,8 +131,38 @@ function aggregateRate(
     deltaValues[n] = values[i]! - values[i - 1]!;
     n++;
   }
-  const buckets = bucketize(deltaTimes, 0, n, granularity);
-  return reduceBuckets(deltaValues, buckets, bucketReducer(method), method.name, granularity);
+  return { timestamps: deltaTimes.subarray(0, n), values: deltaValues.subarray(0, n) };
+}
+
+/**
+ * Groups the points of `serie` at or after `start` (a bucket start) into
+ * buckets and reduces each with `reducer`; with `rate`, the consecutive
+ * differences are reduced instead, with the bucket before `start` as history
+ * (spec §5.1). This is the one grouping loop behind the write path and fixed
+ * and calendar resampling.
+ */
+export function groupSerie(
+  serie: TimeSerie,
+  bucketing: Bucketing,
+  reducer: BucketReducer,
+  options: { readonly rate?: boolean; readonly start?: number } = {},
+): TimeSerie {
+  const start = options.start ?? Number.NEGATIVE_INFINITY;
+  scratch.ensure(serie.timestamps.length + 1);
+  let source = serie;
+  if (options.rate) {
+    const historyFrom =
+      start === Number.NEGATIVE_INFINITY ? start : bucketing.bucketStart(start - 1);
+    source = deltasFrom(serie, historyFrom, start);
+  }
+  const { timestamps, values } = source;
+  const buckets = bucketize(
+    timestamps,
+    lowerBound(timestamps, start),
+    timestamps.length,
+    bucketing,
+  );
+  return reduceBuckets(values, buckets, reducer);
 }
 
 /**
@@ -146,6 +178,7 @@ export function aggregateSerie(
 ): AggregatedTimeSerie[] {
   const { timestamps, values } = serie;
   scratch.ensure(timestamps.length + 1);
+  const bucketing = fixedBucketing(granularity);
   const parsed = methods.map(requireAggregationMethod);
   const results: AggregatedTimeSerie[] = new Array(parsed.length);
   let buckets: Buckets | undefined;
@@ -153,17 +186,15 @@ export function aggregateSerie(
   for (let m = 0; m < parsed.length; m++) {
     const method = parsed[m]!;
     if (method.rate) continue;
-    buckets ??= bucketize(
-      timestamps,
-      lowerBound(timestamps, start),
-      timestamps.length,
-      granularity,
-    );
-    results[m] = reduceBuckets(values, buckets, bucketReducer(method), method.name, granularity);
+    buckets ??= bucketize(timestamps, lowerBound(timestamps, start), timestamps.length, bucketing);
+    const reduced = reduceBuckets(values, buckets, bucketReducer(method));
+    results[m] = { ...reduced, method: method.name, granularity };
   }
   for (let m = 0; m < parsed.length; m++) {
     const method = parsed[m]!;
-    if (method.rate) results[m] = aggregateRate(serie, granularity, method, start);
+    if (!method.rate) continue;
+    const reduced = groupSerie(serie, bucketing, bucketReducer(method), { rate: true, start });
+    results[m] = { ...reduced, method: method.name, granularity };
   }
   return results;
 }

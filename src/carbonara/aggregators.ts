@@ -48,16 +48,34 @@ function max(values: Float64Array, from: number, to: number): number {
   return m;
 }
 
-/** Sample standard deviation (n − 1), two-pass for accuracy. */
-function sampleStd(values: Float64Array, from: number, to: number): number {
+/** Σ(v − mean)², two-pass for accuracy. */
+function squaredDeviations(values: Float64Array, from: number, to: number): number {
   const m = mean(values, from, to);
   let squares = 0;
   for (let i = from; i < to; i++) {
     const d = values[i]! - m;
     squares += d * d;
   }
-  return Math.sqrt(squares / (to - from - 1));
+  return squares;
 }
+
+/** Sample standard deviation (n − 1). */
+function sampleStd(values: Float64Array, from: number, to: number): number {
+  return Math.sqrt(squaredDeviations(values, from, to) / (to - from - 1));
+}
+
+/**
+ * Population variance (n): not a stored method, but `/v1/aggregates`
+ * resampling accepts `var` (the original answers it with a 500).
+ */
+function populationVariance(values: Float64Array, from: number, to: number): number {
+  return squaredDeviations(values, from, to) / (to - from);
+}
+
+export const POPULATION_VARIANCE_REDUCER: BucketReducer = {
+  minPoints: 1,
+  reduce: populationVariance,
+};
 
 function sortedCopy(
   values: Float64Array,
