@@ -1,0 +1,282 @@
+/**
+ * The aggregated split codec: one split (spec carbonara §6.1) of at most 3600
+ * points of one (method, granularity) aggregate, as stored bytes. Our own
+ * format (we never read Gnocchi's LZ4 bytes, §6.3); in the spirit of the
+ * Prometheus tsdb chunk encoders, with block bit-packing instead of per-value
+ * bit streams because word-at-a-time packing is much faster in JS.
+ *
+ * Byte format, version 1 (all multi-byte numbers little-endian; the column
+ * encodings are specified in bit-packing.ts):
+ *
+ *   u8       0xA1                      format tag: kind 0xA_ (split), version 1
+ *   uvarint  n                         number of points, 0..3600
+ *   if n > 0:
+ *     integer column   kᵢ = (tᵢ − key) / g, the slot offsets 0 ≤ k₀ < … < 3600
+ *                      (delta or delta-of-delta, cheaper wins; a regular
+ *                      series, e.g. a full split, costs 4–5 bytes in all)
+ *     value column     decimal mode (scaled integers, order 0/1/2, cheapest
+ *                      wins) or XOR mode (bit patterns, any float64)
+ *   u32      CRC-32 (zlib) of key and g as two float64 LE, then of every
+ *            byte before the CRC
+ *
+ * The key and granularity are not stored but are covered by the CRC, so a
+ * split decoded under the wrong key or granularity is reported as corrupt
+ * instead of being shifted in time. Anything that does not decode (unknown
+ * tag, truncation, CRC mismatch, impossible count or offset, trailing bytes)
+ * throws CorruptDataError.
+ */
+import { crc32 } from "node:zlib";
+import {
+  ByteReader,
+  ByteWriter,
+  decodeIntColumn,
+  decodeValueColumn,
+  encodeIntColumn,
+  encodeValueColumn,
+  ORDER_1,
+  ORDER_2,
+} from "./bit-packing.js";
+import { CorruptDataError } from "./errors.js";
+import type { Micros } from "./time.js";
+import type { TimeSerie } from "./timeserie.js";
+
+export const SPLIT_FORMAT_TAG = 0xa1;
+/** Points a split may hold (spec carbonara §6.1). */
+export const SPLIT_CAPACITY = 3600;
+
+const writer = new ByteWriter(1 << 16);
+const offsets = new Float64Array(SPLIT_CAPACITY);
+const keyBuffer = new Float64Array(2);
+const keyBytes = new Uint8Array(keyBuffer.buffer);
+
+function seedCrc(key: Micros, granularity: Micros): number {
+  keyBuffer[0] = key;
+  keyBuffer[1] = granularity;
+  return crc32(keyBytes);
+}
+
+function checkSplitArgs(key: Micros, granularity: Micros): void {
+  if (!(Number.isSafeInteger(granularity) && granularity > 0)) {
+    throw new RangeError(
+      `split granularity must be a positive integer of microseconds, got ${granularity}`,
+    );
+  }
+  if (!Number.isSafeInteger(key)) {
+    throw new RangeError(`split key must be an integer of microseconds, got ${key}`);
+  }
+}
+
+/**
+ * Encodes the points of one split. Every timestamp must be `key + k·g` with
+ * integer 0 ≤ k < 3600, strictly ascending; values are any float64.
+ */
+export function encodeSplit(key: Micros, granularity: Micros, serie: TimeSerie): Uint8Array {
+  const { timestamps, values } = serie;
+  if (values.length !== timestamps.length) {
+    throw new RangeError("split values and timestamps differ in length");
+  }
+  return encodeSplitArrays(key, granularity, timestamps, values, timestamps.length);
+}
+
+function encodeSplitArrays(
+  key: Micros,
+  granularity: Micros,
+  timestamps: Float64Array,
+  values: Float64Array,
+  n: number,
+): Uint8Array {
+  checkSplitArgs(key, granularity);
+  if (values.length < n) throw new RangeError("split values and timestamps differ in length");
+  if (n > SPLIT_CAPACITY)
+    throw new RangeError(`a split holds at most ${SPLIT_CAPACITY} points, got ${n}`);
+  let prev = -1;
+  const inverse = 1 / granularity;
+  for (let i = 0; i < n; i++) {
+    const t = timestamps[i]!;
+    // k is an integer by construction; the exact product check proves t = key + k·g.
+    const k = Math.round((t - key) * inverse);
+    if (!(k > prev && k < SPLIT_CAPACITY && key + k * granularity === t)) {
+      throw new RangeError(
+        `timestamp ${t} is not an ascending slot of the split ${key} with granularity ${granularity}`,
+      );
+    }
+    offsets[i] = k;
+    prev = k;
+  }
+  const w = writer;
+  w.reset();
+  w.u8(SPLIT_FORMAT_TAG);
+  w.uvarint(n);
+  if (n > 0) {
+    encodeIntColumn(w, offsets, n, ORDER_1 | ORDER_2);
+    encodeValueColumn(w, values, n);
+  }
+  w.u32le(crc32(w.bytes.subarray(0, w.pos), seedCrc(key, granularity)));
+  return w.toBytes();
+}
+
+function corrupt(what: string): never {
+  throw new CorruptDataError(`corrupt split: ${what}`);
+}
+
+/** Checks tag and CRC; returns a reader positioned after the tag. */
+function openSplit(bytes: Uint8Array, key: Micros, granularity: Micros): ByteReader {
+  checkSplitArgs(key, granularity);
+  if (bytes.length < 6) corrupt(`${bytes.length} bytes is too short`);
+  if (bytes[0] !== SPLIT_FORMAT_TAG) corrupt(`unknown format tag 0x${bytes[0]!.toString(16)}`);
+  const end = bytes.length - 4;
+  const stored =
+    (bytes[end]! | (bytes[end + 1]! << 8) | (bytes[end + 2]! << 16) | (bytes[end + 3]! << 24)) >>>
+    0;
+  if (crc32(bytes.subarray(0, end), seedCrc(key, granularity)) !== stored) {
+    corrupt("checksum mismatch (or wrong key/granularity)");
+  }
+  return new ByteReader(bytes, 1, end);
+}
+
+/** Number of points in an encoded split (checks tag and CRC). */
+export function splitPointCount(bytes: Uint8Array, key: Micros, granularity: Micros): number {
+  return readCount(openSplit(bytes, key, granularity));
+}
+
+/** Decodes a split written by encodeSplit under the same key and granularity. */
+export function decodeSplit(bytes: Uint8Array, key: Micros, granularity: Micros): TimeSerie {
+  const r = openSplit(bytes, key, granularity);
+  const n = readCount(r);
+  const timestamps = new Float64Array(n);
+  const values = new Float64Array(n);
+  decodePoints(r, n, key, granularity, timestamps, values);
+  return { timestamps, values };
+}
+
+/**
+ * Decodes a split straight into `timestamps`/`values` from index `at` (e.g.
+ * to concatenate consecutive splits without a copy or an allocation per
+ * split); returns the number of points written. The arrays must have room
+ * (see splitPointCount); nothing is written when the split is corrupt.
+ */
+export function decodeSplitInto(
+  bytes: Uint8Array,
+  key: Micros,
+  granularity: Micros,
+  timestamps: Float64Array,
+  values: Float64Array,
+  at = 0,
+): number {
+  const r = openSplit(bytes, key, granularity);
+  const n = readCount(r);
+  if (!(at >= 0 && at + n <= timestamps.length && at + n <= values.length)) {
+    throw new RangeError(`no room for ${n} points at ${at}`);
+  }
+  // Only [at, at + n) is written; on CorruptDataError (which the CRC makes
+  // all but impossible once the checksum matched) that range holds garbage.
+  decodePoints(
+    r,
+    n,
+    key,
+    granularity,
+    timestamps.subarray(at, at + n),
+    values.subarray(at, at + n),
+  );
+  return n;
+}
+
+function readCount(r: ByteReader): number {
+  const n = r.uvarint();
+  if (n > SPLIT_CAPACITY) corrupt(`impossible point count ${n}`);
+  return n;
+}
+
+function decodePoints(
+  r: ByteReader,
+  n: number,
+  key: Micros,
+  granularity: Micros,
+  timestamps: Float64Array,
+  values: Float64Array,
+): void {
+  if (n > 0) {
+    decodeIntColumn(r, n, timestamps);
+    let prev = -1;
+    for (let i = 0; i < n; i++) {
+      const k = timestamps[i]!;
+      if (!(k > prev)) corrupt("offsets not ascending");
+      timestamps[i] = key + k * granularity;
+      prev = k;
+    }
+    if (!(prev < SPLIT_CAPACITY)) corrupt("offset beyond the split");
+    decodeValueColumn(r, n, values);
+  }
+  if (r.pos !== r.end) corrupt("trailing bytes");
+}
+
+/**
+ * Builds a split point by point (like a tsdb chunk appender). Points must come
+ * in ascending slot order; finish() encodes them.
+ */
+export class SplitAppender {
+  readonly key: Micros;
+  readonly granularity: Micros;
+  private readonly timestamps = new Float64Array(SPLIT_CAPACITY);
+  private readonly values = new Float64Array(SPLIT_CAPACITY);
+  private n = 0;
+
+  constructor(key: Micros, granularity: Micros) {
+    checkSplitArgs(key, granularity);
+    this.key = key;
+    this.granularity = granularity;
+  }
+
+  get count(): number {
+    return this.n;
+  }
+
+  /** Adds a point after the previous one; finish() checks it sits on a slot of the split. */
+  append(t: Micros, v: number): void {
+    const n = this.n;
+    if (n >= SPLIT_CAPACITY) throw new RangeError(`a split holds at most ${SPLIT_CAPACITY} points`);
+    if (n > 0 && !(t > this.timestamps[n - 1]!)) {
+      throw new RangeError(`timestamp ${t} is not after the previous point`);
+    }
+    this.timestamps[n] = t;
+    this.values[n] = v;
+    this.n = n + 1;
+  }
+
+  /** Encodes the points appended so far (RangeError if one is not a slot of the split). */
+  finish(): Uint8Array {
+    return encodeSplitArrays(this.key, this.granularity, this.timestamps, this.values, this.n);
+  }
+}
+
+/**
+ * Walks the points of an encoded split: `while (it.next()) use(it.t, it.v)`.
+ * The whole split is checked (CRC) and decoded up front, so a corrupt split
+ * throws from the constructor, never half-way through the iteration.
+ */
+export class SplitIterator {
+  t = Number.NaN;
+  v = Number.NaN;
+  private readonly serie: TimeSerie;
+  private i = -1;
+
+  constructor(bytes: Uint8Array, key: Micros, granularity: Micros) {
+    this.serie = decodeSplit(bytes, key, granularity);
+  }
+
+  get length(): number {
+    return this.serie.timestamps.length;
+  }
+
+  next(): boolean {
+    const i = this.i + 1;
+    if (i >= this.serie.timestamps.length) {
+      this.i = this.serie.timestamps.length;
+      return false;
+    }
+    this.i = i;
+    this.t = this.serie.timestamps[i]!;
+    this.v = this.serie.values[i]!;
+    return true;
+  }
+}
