@@ -46,6 +46,7 @@ describe("bucket aggregation (spec carbonara §5)", () => {
     ["median", [3, 10.5, 3]],
     ["min", [2, 8, 2]],
     ["max", [5, 42, 4]],
+    // biome-ignore lint/suspicious/noApproximativeNumericConstant: the spec's reference value, as printed there
     ["std", [1.3416407864998738, 13.266499161421599, 1.4142135623730951]],
   ])("%s gives the reference values", (method, expected) => {
     expect(valuesOf(method)).toEqual(expected);
