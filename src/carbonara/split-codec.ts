@@ -37,15 +37,14 @@ import {
   ORDER_2,
 } from "./bit-packing.js";
 import { CorruptDataError } from "./errors.js";
+import { POINTS_PER_SPLIT } from "./split-key.js";
 import type { Micros } from "./time.js";
 import type { TimeSerie } from "./timeserie.js";
 
 export const SPLIT_FORMAT_TAG = 0xa1;
-/** Points a split may hold (spec carbonara §6.1). */
-export const SPLIT_CAPACITY = 3600;
 
 const writer = new ByteWriter(1 << 16);
-const offsets = new Float64Array(SPLIT_CAPACITY);
+const offsets = new Float64Array(POINTS_PER_SPLIT);
 const keyBuffer = new Float64Array(2);
 const keyBytes = new Uint8Array(keyBuffer.buffer);
 
@@ -87,15 +86,15 @@ function encodeSplitArrays(
 ): Uint8Array {
   checkSplitArgs(key, granularity);
   if (values.length < n) throw new RangeError("split values and timestamps differ in length");
-  if (n > SPLIT_CAPACITY)
-    throw new RangeError(`a split holds at most ${SPLIT_CAPACITY} points, got ${n}`);
+  if (n > POINTS_PER_SPLIT)
+    throw new RangeError(`a split holds at most ${POINTS_PER_SPLIT} points, got ${n}`);
   let prev = -1;
   const inverse = 1 / granularity;
   for (let i = 0; i < n; i++) {
     const t = timestamps[i]!;
     // k is an integer by construction; the exact product check proves t = key + k·g.
     const k = Math.round((t - key) * inverse);
-    if (!(k > prev && k < SPLIT_CAPACITY && key + k * granularity === t)) {
+    if (!(k > prev && k < POINTS_PER_SPLIT && key + k * granularity === t)) {
       throw new RangeError(
         `timestamp ${t} is not an ascending slot of the split ${key} with granularity ${granularity}`,
       );
@@ -183,7 +182,7 @@ export function decodeSplitInto(
 
 function readCount(r: ByteReader): number {
   const n = r.uvarint();
-  if (n > SPLIT_CAPACITY) corrupt(`impossible point count ${n}`);
+  if (n > POINTS_PER_SPLIT) corrupt(`impossible point count ${n}`);
   return n;
 }
 
@@ -204,7 +203,7 @@ function decodePoints(
       timestamps[i] = key + k * granularity;
       prev = k;
     }
-    if (!(prev < SPLIT_CAPACITY)) corrupt("offset beyond the split");
+    if (!(prev < POINTS_PER_SPLIT)) corrupt("offset beyond the split");
     decodeValueColumn(r, n, values);
   }
   if (r.pos !== r.end) corrupt("trailing bytes");
@@ -217,8 +216,8 @@ function decodePoints(
 export class SplitAppender {
   readonly key: Micros;
   readonly granularity: Micros;
-  private readonly timestamps = new Float64Array(SPLIT_CAPACITY);
-  private readonly values = new Float64Array(SPLIT_CAPACITY);
+  private readonly timestamps = new Float64Array(POINTS_PER_SPLIT);
+  private readonly values = new Float64Array(POINTS_PER_SPLIT);
   private n = 0;
 
   constructor(key: Micros, granularity: Micros) {
@@ -234,7 +233,8 @@ export class SplitAppender {
   /** Adds a point after the previous one; finish() checks it sits on a slot of the split. */
   append(t: Micros, v: number): void {
     const n = this.n;
-    if (n >= SPLIT_CAPACITY) throw new RangeError(`a split holds at most ${SPLIT_CAPACITY} points`);
+    if (n >= POINTS_PER_SPLIT)
+      throw new RangeError(`a split holds at most ${POINTS_PER_SPLIT} points`);
     if (n > 0 && !(t > this.timestamps[n - 1]!)) {
       throw new RangeError(`timestamp ${t} is not after the previous point`);
     }
