@@ -1,0 +1,271 @@
+/**
+ * Indexer figures, on embedded PGlite and on a real PostgreSQL (started like
+ * the tests do, test/indexer/postgres-server.ts; skipped with a message when
+ * it cannot start):
+ * - label selection `{job="node", mode=~"idle|iowait"}` (~10,000 series)
+ *   among 1,000,000 labelled series, through the in-memory index loaded from
+ *   SQL (target ≤ 10 ms);
+ * - attribute equality search returning 100 rows among 100,000 resources of
+ *   a custom type with 5 attributes, compiled by search-sql.ts with the
+ *   default sort (target p50 ≤ 5 ms on PostgreSQL).
+ * Data is generated in SQL (generate_series); the custom type's tables are
+ * created directly with the layout of migrations.ts.
+ */
+import { randomBytes } from "node:crypto";
+import { performance } from "node:perf_hooks";
+import type { SqlDriver } from "../src/indexer/driver.js";
+import { openPgDriver } from "../src/indexer/driver-pg.js";
+import { openPgliteDriver } from "../src/indexer/driver-pglite.js";
+import type { LabelMatcher } from "../src/indexer/label-index.js";
+import { LabelStore } from "../src/indexer/label-store.js";
+import {
+  orderBy,
+  parsePagination,
+  RESOURCE_DEFAULT_SORT,
+  RESOURCE_TIEBREAKERS,
+} from "../src/indexer/pagination.js";
+import { parseJsonFilter } from "../src/indexer/search-filter.js";
+import {
+  compileFilter,
+  resourceColumns,
+  resourceSource,
+  type SearchTarget,
+} from "../src/indexer/search-sql.js";
+import { sqlf } from "../src/indexer/sql-compose.js";
+import { upgrade } from "../src/indexer/upgrade.js";
+import { startPostgres } from "../test/indexer/postgres-server.js";
+import { report, section } from "./harness.js";
+
+const SERIES = 1_000_000;
+const RESOURCES = 100_000;
+
+function percentile(samples: number[], p: number): number {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))]!;
+}
+
+async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
+  const start = performance.now();
+  const value = await fn();
+  return [value, performance.now() - start];
+}
+
+/** 1,000,000 series: job = i % 20 ("node" is job 0), mode = (i / 20) % 10, instance, cpu. */
+async function seedLabels(db: SqlDriver): Promise<void> {
+  const ap = await db.query<{ id: number }>("SELECT id FROM archive_policy ORDER BY id LIMIT 1");
+  const modes = [
+    "idle",
+    "iowait",
+    "user",
+    "system",
+    "nice",
+    "irq",
+    "softirq",
+    "steal",
+    "guest",
+    "guest_nice",
+  ];
+  // Pair ids by construction: __name__ 1, job 2..21, mode 22..31, instance 32..1031, cpu 1032..2031.
+  await db.query(
+    `INSERT INTO label_pair (name, value)
+     SELECT '__name__', 'node_cpu_seconds_total'
+     UNION ALL SELECT * FROM (SELECT 'job', CASE WHEN j = 0 THEN 'node' ELSE 'job' || j END FROM generate_series(0, 19) j ORDER BY j) a
+     UNION ALL SELECT * FROM (SELECT 'mode', m FROM unnest($1::text[]) WITH ORDINALITY AS t(m, o) ORDER BY o) b
+     UNION ALL SELECT * FROM (SELECT 'instance', 'host-' || k FROM generate_series(0, 999) k ORDER BY k) c
+     UNION ALL SELECT * FROM (SELECT 'cpu', c::text FROM generate_series(0, 999) c ORDER BY c) d`,
+    [modes],
+  );
+  const check = await db.query<{ id: number }>(
+    "SELECT id FROM label_pair WHERE name = 'cpu' AND value = '999'",
+  );
+  if (check.rows[0]?.id !== 2031) throw new Error("unexpected label pair ids");
+  // Plain indexes are rebuilt after the bulk load (much faster than maintaining them row by row).
+  const rebuild = [
+    "metric_label_set_label_ids_idx ON metric_label_set USING gin (label_ids)",
+    "metric_label_set_last_seen_idx ON metric_label_set (last_seen)",
+    "metric_archive_policy_id_idx ON metric (archive_policy_id)",
+    "metric_name_idx ON metric (name)",
+    "metric_creator_idx ON metric (creator)",
+    "metric_created_by_project_id_idx ON metric (created_by_project_id)",
+  ];
+  for (const r of rebuild) await db.query(`DROP INDEX ${r.split(" ")[0]}`);
+  const chunk = 250_000;
+  for (let from = 0; from < SERIES; from += chunk) {
+    const to = Math.min(SERIES, from + chunk) - 1;
+    await db.query(
+      `INSERT INTO metric (id, archive_policy_id)
+       SELECT md5('m' || i)::uuid, $3 FROM generate_series($1::int, $2::int) i`,
+      [from, to, ap.rows[0]!.id],
+    );
+    await db.query(
+      `INSERT INTO metric_label_set (metric_id, label_ids, label_set_hash, first_seen, last_seen)
+       SELECT md5('m' || i)::uuid,
+              ARRAY[1, 2 + i % 20, 22 + (i / 20) % 10, 32 + i / 1000, 1032 + i % 1000],
+              md5('s' || i)::uuid, now() - interval '1 day', now()
+       FROM generate_series($1::int, $2::int) i`,
+      [from, to],
+    );
+  }
+  for (const r of rebuild) await db.query(`CREATE INDEX ${r}`);
+}
+
+async function benchLabels(db: SqlDriver, label: string): Promise<void> {
+  const [, seedMs] = await timed(() => seedLabels(db));
+  report({
+    name: `${label}: seed 1,000,000 labelled series (SQL)`,
+    value: seedMs / 1000,
+    unit: "s",
+  });
+  const [store, loadMs] = await timed(() => LabelStore.load(db));
+  report({ name: `${label}: load label index from SQL`, value: loadMs / 1000, unit: "s" });
+  const matchers: LabelMatcher[] = [
+    { name: "job", op: "=", value: "node" },
+    { name: "mode", op: "=~", value: "idle|iowait" },
+  ];
+  const count = store.select(matchers).length;
+  if (count !== 10_000) throw new Error(`selected ${count} series, expected 10,000`);
+  const samples: number[] = [];
+  for (let i = 0; i < 100; i++) {
+    const start = performance.now();
+    store.select(matchers);
+    samples.push(performance.now() - start);
+  }
+  report({
+    name: `${label}: select {job="node", mode=~"idle|iowait"} p50`,
+    value: percentile(samples, 50),
+    unit: "ms",
+    target: "≤ 10 ms",
+  });
+  report({ name: `${label}: same, p99`, value: percentile(samples, 99), unit: "ms" });
+  const regex: LabelMatcher[] = [
+    { name: "job", op: "=", value: "node" },
+    { name: "instance", op: "=~", value: "host-1.*" },
+    { name: "mode", op: "!=", value: "idle" },
+  ];
+  const rs: number[] = [];
+  for (let i = 0; i < 20; i++) {
+    const start = performance.now();
+    store.select(regex);
+    rs.push(performance.now() - start);
+  }
+  report({
+    name: `${label}: select {job="node", instance=~"host-1.*", mode!="idle"} p50`,
+    value: percentile(rs, 50),
+    unit: "ms",
+  });
+}
+
+async function seedResources(db: SqlDriver): Promise<SearchTarget> {
+  const tablename = `rt_${randomBytes(16).toString("hex")}`;
+  const name = "bench_instance";
+  await db.query("INSERT INTO resource_type (name, tablename, next_column) VALUES ($1, $2, 6)", [
+    name,
+    tablename,
+  ]);
+  await db.query(
+    `CREATE TABLE "${tablename}" (id uuid PRIMARY KEY REFERENCES resource (id) ON DELETE CASCADE,
+       a1 text COLLATE "C" NOT NULL, a2 double precision, a3 boolean, a4 timestamptz, a5 uuid)`,
+  );
+  await db.query(
+    `CREATE TABLE "${tablename}_history" (revision bigint PRIMARY KEY REFERENCES resource_history (revision) ON DELETE CASCADE,
+       a1 text COLLATE "C", a2 double precision, a3 boolean, a4 timestamptz, a5 uuid)`,
+  );
+  await db.query(
+    `INSERT INTO resource (id, type, creator, original_resource_id, user_id, project_id, started_at, revision_start)
+     SELECT md5('r' || i)::uuid, $2, 'admin', 'res-' || i, 'user-' || (i % 100), 'project-' || (i % 10),
+            timestamptz '2024-01-01' + i * interval '1 second', timestamptz '2024-01-01' + i * interval '1 second'
+     FROM generate_series(0, $1::int - 1) i`,
+    [RESOURCES, name],
+  );
+  await db.query(
+    `INSERT INTO "${tablename}" (id, a1, a2, a3, a4, a5)
+     SELECT md5('r' || i)::uuid, 'name-' || (i % 1000), i % 97, i % 2 = 0,
+            timestamptz '2024-01-01' + (i % 500) * interval '1 hour', md5('u' || (i % 5000))::uuid
+     FROM generate_series(0, $1::int - 1) i`,
+    [RESOURCES],
+  );
+  for (const c of ["a1", "a2", "a3", "a4", "a5"]) {
+    await db.query(`CREATE INDEX "${tablename}_${c}_idx" ON "${tablename}" (${c})`);
+  }
+  await db.query("ANALYZE");
+  return {
+    name,
+    tablename,
+    attributes: [
+      { name: "display_name", column: "a1", type: "string" },
+      { name: "size", column: "a2", type: "number" },
+      { name: "enabled", column: "a3", type: "bool" },
+      { name: "launched_at", column: "a4", type: "datetime" },
+      { name: "image_id", column: "a5", type: "uuid" },
+    ],
+  };
+}
+
+async function benchSearch(db: SqlDriver, label: string): Promise<void> {
+  const [target, seedMs] = await timed(() => seedResources(db));
+  report({ name: `${label}: seed 100,000 resources (SQL)`, value: seedMs / 1000, unit: "s" });
+  const columns = resourceColumns(target);
+  const page = parsePagination(
+    {},
+    { columns, defaults: RESOURCE_DEFAULT_SORT, tiebreakers: RESOURCE_TIEBREAKERS },
+  );
+  const source = resourceSource(target);
+  const run = async (i: number): Promise<number> => {
+    const filter = parseJsonFilter(
+      { "=": { display_name: `name-${i % 1000}` } },
+      { creator: "admin" },
+    );
+    const where = compileFilter(filter, target);
+    const q = sqlf`SELECT r.id, r.type, r.creator, r.created_by_user_id, r.created_by_project_id,
+        r.original_resource_id, r.user_id, r.project_id, r.started_at, r.ended_at, r.revision_start,
+        x.a1, x.a2, x.a3, x.a4, x.a5
+      FROM ${source} WHERE ${where} ORDER BY ${orderBy(page.sorts, columns)} LIMIT ${page.limit}`;
+    const r = await db.query(q.sql, q.params);
+    return r.rows.length;
+  };
+  for (let i = 0; i < 20; i++) await run(i);
+  const samples: number[] = [];
+  for (let i = 0; i < 200; i++) {
+    const start = performance.now();
+    const n = await run(i * 7);
+    samples.push(performance.now() - start);
+    if (n !== 100) throw new Error(`search returned ${n} rows, expected 100`);
+  }
+  report({
+    name: `${label}: attribute equality search (100 of 100,000) p50`,
+    value: percentile(samples, 50),
+    unit: "ms",
+    target: "≤ 5 ms on PostgreSQL",
+  });
+  report({ name: `${label}: same, p99`, value: percentile(samples, 99), unit: "ms" });
+}
+
+async function benchDriver(db: SqlDriver, label: string): Promise<void> {
+  await upgrade(db);
+  await benchSearch(db, label);
+  await benchLabels(db, label);
+}
+
+export async function run(): Promise<void> {
+  section("Indexer: label selection and resource search");
+  const lite = await openPgliteDriver({ memory: true });
+  try {
+    await benchDriver(lite, "pglite");
+  } finally {
+    await lite.close();
+  }
+  let server: Awaited<ReturnType<typeof startPostgres>> | undefined;
+  try {
+    server = await startPostgres();
+  } catch (error) {
+    console.log(`  (PostgreSQL figures skipped: ${(error as Error).message.split("\n")[0]})`);
+    return;
+  }
+  const db = openPgDriver({ connectionString: server.url });
+  try {
+    await benchDriver(db, "postgresql");
+  } finally {
+    await db.close();
+    await server.stop();
+  }
+}

@@ -1,0 +1,278 @@
+/**
+ * Metric label sets in SQL (`label_pair`, `metric_label_set`, see
+ * migrations.ts) and the in-memory {@link LabelIndex} over them.
+ *
+ * - {@link canonicalLabels} / {@link labelSetHash}: a label set's canonical
+ *   form (names sorted by code point, empty values dropped as Prometheus
+ *   does) and its 128-bit identity digest (`label_set_hash`).
+ * - {@link insertLabelSets} (inside the caller's transaction, e.g. together
+ *   with the metric rows): creates missing pairs, inserts the sets with
+ *   `ON CONFLICT DO NOTHING` and reports, per set, the metric that owns it
+ *   (an existing one when the same label set was stored before).
+ * - {@link LabelStore}: loads the index from SQL, stores through
+ *   {@link insertLabelSets} and updates the index after commit, selects by
+ *   matchers, lists label names and values (optionally for a time range
+ *   through first_seen/last_seen), records sightings.
+ * Every value travels as a parameter.
+ */
+import { createHash } from "node:crypto";
+import type { SqlDriver, SqlExecutor } from "./driver.js";
+import { timestampParam } from "./driver.js";
+import { InvalidLabelSetError } from "./errors.js";
+import {
+  LabelIndex,
+  type LabelMatcher,
+  type LabelPair,
+  type Labels,
+  type TimeRange,
+} from "./label-index.js";
+
+/** Byte limit of name + value of one pair (the `label_pair_size` check). */
+export const MAX_LABEL_PAIR_BYTES = 2048;
+
+/** `[name, value]` pairs sorted by name (code point order), empty values dropped. */
+export function canonicalLabels(labels: Labels): [string, string][] {
+  const pairs: [string, string][] = [];
+  for (const [name, value] of Object.entries(labels)) {
+    if (typeof value !== "string")
+      throw new InvalidLabelSetError(`label ${JSON.stringify(name)} must have a string value`);
+    if (name === "") throw new InvalidLabelSetError("label names must not be empty");
+    if (value === "") continue;
+    if (Buffer.byteLength(name) + Buffer.byteLength(value) > MAX_LABEL_PAIR_BYTES) {
+      throw new InvalidLabelSetError(
+        `label ${JSON.stringify(name.slice(0, 100))}: name and value exceed ${MAX_LABEL_PAIR_BYTES} bytes`,
+      );
+    }
+    pairs.push([name, value]);
+  }
+  // Byte-wise (= code point) order, matching COLLATE "C".
+  pairs.sort((a, b) => Buffer.compare(Buffer.from(a[0]), Buffer.from(b[0])));
+  if (pairs.length === 0) throw new InvalidLabelSetError("a label set needs at least one label");
+  return pairs;
+}
+
+/** The series identity: a 128-bit SHA-256 prefix of the canonical label set, as a uuid string. */
+export function labelSetHash(labels: Labels | readonly (readonly [string, string])[]): string {
+  const pairs = Array.isArray(labels) ? labels : canonicalLabels(labels as Labels);
+  const h = createHash("sha256");
+  for (const [name, value] of pairs as readonly (readonly [string, string])[]) {
+    h.update(String(Buffer.byteLength(name)));
+    h.update(":");
+    h.update(name);
+    h.update(String(Buffer.byteLength(value)));
+    h.update(":");
+    h.update(value);
+  }
+  const hex = h.digest("hex").slice(0, 32);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/**
+ * Ids of label pairs, creating the missing ones (concurrency-safe:
+ * `ON CONFLICT DO NOTHING`, then read back). Keyed by `name\u0000value`.
+ */
+export async function ensureLabelPairs(
+  tx: SqlExecutor,
+  pairs: readonly (readonly [string, string])[],
+): Promise<Map<string, LabelPair>> {
+  const unique = new Map<string, readonly [string, string]>();
+  for (const p of pairs) unique.set(`${p[0]}\u0000${p[1]}`, p);
+  const names = [...unique.values()].map((p) => p[0]);
+  const values = [...unique.values()].map((p) => p[1]);
+  const out = new Map<string, LabelPair>();
+  if (names.length === 0) return out;
+  await tx.query(
+    `INSERT INTO label_pair (name, value)
+     SELECT n, v FROM unnest($1::text[], $2::text[]) AS t(n, v)
+     ON CONFLICT (name, value) DO NOTHING`,
+    [names, values],
+  );
+  const r = await tx.query<{ id: number; name: string; value: string }>(
+    `SELECT p.id, p.name, p.value FROM label_pair p
+     JOIN unnest($1::text[], $2::text[]) AS t(n, v) ON p.name = t.n AND p.value = t.v`,
+    [names, values],
+  );
+  for (const row of r.rows) out.set(`${row.name}\u0000${row.value}`, row);
+  return out;
+}
+
+export interface LabelSetInput {
+  readonly metricId: string;
+  readonly labels: Labels;
+  /** µs; sets first_seen and last_seen. */
+  readonly seenAt?: number;
+}
+
+export interface StoredLabelSet {
+  /** The metric the caller asked to label. */
+  readonly metricId: string;
+  /** The metric that owns this label set: `metricId`, or the one that had it already. */
+  readonly ownerId: string;
+  readonly hash: string;
+  /** Whether this call inserted the set. */
+  readonly inserted: boolean;
+  readonly pairs: readonly LabelPair[];
+  readonly seenAt: number | null;
+}
+
+/**
+ * Stores label sets in the caller's transaction. A label set already stored
+ * (same hash) is not inserted again: its `ownerId` is the existing metric.
+ * Call {@link LabelStore.applyStored} after commit to update the index.
+ */
+export async function insertLabelSets(
+  tx: SqlExecutor,
+  entries: readonly LabelSetInput[],
+): Promise<StoredLabelSet[]> {
+  if (entries.length === 0) return [];
+  const canon = entries.map((e) => canonicalLabels(e.labels));
+  const pairs = await ensureLabelPairs(tx, canon.flat());
+  const prepared = entries.map((e, i) => {
+    const ps = canon[i]!.map((p) => pairs.get(`${p[0]}\u0000${p[1]}`)!);
+    const ids = ps.map((p) => p.id).sort((a, b) => a - b);
+    return { entry: e, hash: labelSetHash(canon[i]!), pairs: ps, ids };
+  });
+  const inserted = await tx.query<{ metric_id: string }>(
+    `INSERT INTO metric_label_set (metric_id, label_ids, label_set_hash, first_seen, last_seen)
+     SELECT t.m, t.ids::integer[], t.h, t.s, t.s
+     FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::timestamptz[]) AS t(m, ids, h, s)
+     ON CONFLICT DO NOTHING
+     RETURNING metric_id::text`,
+    [
+      prepared.map((p) => p.entry.metricId),
+      prepared.map((p) => `{${p.ids.join(",")}}`),
+      prepared.map((p) => p.hash),
+      prepared.map((p) => (p.entry.seenAt === undefined ? null : timestampParam(p.entry.seenAt))),
+    ],
+  );
+  const insertedIds = new Set(inserted.rows.map((r) => r.metric_id));
+  const owners = new Map<string, string>();
+  if (insertedIds.size < prepared.length) {
+    const r = await tx.query<{ metric_id: string; label_set_hash: string }>(
+      `SELECT metric_id::text, label_set_hash::text FROM metric_label_set
+       WHERE label_set_hash = ANY($1::uuid[])`,
+      [prepared.filter((p) => !insertedIds.has(p.entry.metricId)).map((p) => p.hash)],
+    );
+    for (const row of r.rows) owners.set(row.label_set_hash, row.metric_id);
+  }
+  return prepared.map((p) => {
+    const wasInserted = insertedIds.has(p.entry.metricId);
+    return {
+      metricId: p.entry.metricId,
+      ownerId: wasInserted ? p.entry.metricId : (owners.get(p.hash) ?? p.entry.metricId),
+      hash: p.hash,
+      inserted: wasInserted,
+      pairs: p.pairs,
+      seenAt: p.entry.seenAt ?? null,
+    };
+  });
+}
+
+export interface LoadOptions {
+  /** Rows per round trip while loading (default 100,000). */
+  readonly batchSize?: number;
+}
+
+export class LabelStore {
+  readonly index: LabelIndex;
+
+  private constructor(index: LabelIndex) {
+    this.index = index;
+  }
+
+  /** Loads every label pair and label set from SQL. */
+  static async load(db: SqlExecutor, options: LoadOptions = {}): Promise<LabelStore> {
+    const index = new LabelIndex();
+    const pairs = await db.query<LabelPair>("SELECT id, name, value FROM label_pair ORDER BY id");
+    for (const p of pairs.rows) index.addPair(p);
+    const batch = options.batchSize ?? 100_000;
+    let after: string | null = null;
+    for (;;) {
+      // One text row per batch (`<uuid> <first µs|-> <last µs|-> <id> <id>...` lines): far cheaper
+      // to transfer and parse than 100,000 rows with array columns, on PGlite above all.
+      const r: { rows: { n: number; last: string | null; body: string | null }[] } =
+        await db.query<{ n: number; last: string | null; body: string | null }>(
+          `SELECT count(*)::int AS n, max(metric_id::text) AS last,
+                  string_agg(metric_id::text || ' ' ||
+                    COALESCE((extract(epoch FROM first_seen) * 1000000)::bigint::text, '-') || ' ' ||
+                    COALESCE((extract(epoch FROM last_seen) * 1000000)::bigint::text, '-') || ' ' ||
+                    array_to_string(label_ids, ' '), E'\n') AS body
+           FROM (SELECT metric_id, label_ids, first_seen, last_seen FROM metric_label_set
+                 WHERE $1::uuid IS NULL OR metric_id > $1::uuid
+                 ORDER BY metric_id LIMIT $2) AS b`,
+          [after, batch],
+        );
+      const row = r.rows[0];
+      if (row === undefined || row.n === 0 || row.body === null) break;
+      const ids: number[] = [];
+      for (const line of row.body.split("\n")) {
+        const parts = line.split(" ");
+        ids.length = 0;
+        for (let i = 3; i < parts.length; i++) ids.push(Number(parts[i]));
+        const first = parts[1] === "-" ? null : Number(parts[1]);
+        const last = parts[2] === "-" ? null : Number(parts[2]);
+        index.addSeries(parts[0]!, ids, first, last);
+      }
+      if (row.n < batch) break;
+      after = row.last;
+    }
+    return new LabelStore(index);
+  }
+
+  /** Puts the result of {@link insertLabelSets} into the index (after the transaction committed). */
+  applyStored(stored: readonly StoredLabelSet[]): void {
+    for (const s of stored) {
+      if (!s.inserted) continue;
+      for (const p of s.pairs) this.index.addPair(p);
+      this.index.addSeries(
+        s.metricId,
+        s.pairs.map((p) => p.id).sort((a, b) => a - b),
+        s.seenAt,
+        s.seenAt,
+      );
+    }
+  }
+
+  /** Stores label sets in their own transaction and updates the index. */
+  async store(db: SqlDriver, entries: readonly LabelSetInput[]): Promise<StoredLabelSet[]> {
+    const stored = await db.transaction((tx) => insertLabelSets(tx, entries));
+    this.applyStored(stored);
+    return stored;
+  }
+
+  /** Records that the series were seen at `at` (µs): widens first_seen/last_seen. */
+  async touch(db: SqlExecutor, metricIds: readonly string[], at: number): Promise<void> {
+    if (metricIds.length === 0) return;
+    await db.query(
+      `UPDATE metric_label_set SET
+         first_seen = LEAST(COALESCE(first_seen, $2::timestamptz), $2::timestamptz),
+         last_seen = GREATEST(COALESCE(last_seen, $2::timestamptz), $2::timestamptz)
+       WHERE metric_id = ANY($1::uuid[])
+         AND (first_seen IS NULL OR last_seen IS NULL OR first_seen > $2::timestamptz OR last_seen < $2::timestamptz)`,
+      [[...metricIds], timestampParam(at)],
+    );
+    for (const id of metricIds) this.index.touch(id, at);
+  }
+
+  /** Drops series from the index (their metrics were expunged; SQL rows go by cascade). */
+  forget(metricIds: readonly string[]): void {
+    for (const id of metricIds) this.index.removeSeries(id);
+  }
+
+  /** Metric ids of the series matching every matcher (seen in `range` when given). */
+  select(matchers: readonly LabelMatcher[], range?: TimeRange): string[] {
+    return this.index.select(matchers, range);
+  }
+
+  labelNames(range?: TimeRange, matchers: readonly LabelMatcher[] = []): string[] {
+    return this.index.labelNames(range, matchers);
+  }
+
+  labelValues(name: string, range?: TimeRange, matchers: readonly LabelMatcher[] = []): string[] {
+    return this.index.labelValues(name, range, matchers);
+  }
+
+  labelsOf(metricId: string): Record<string, string> | undefined {
+    return this.index.labelsOf(metricId);
+  }
+}

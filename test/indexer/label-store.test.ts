@@ -1,0 +1,238 @@
+import { randomUUID } from "node:crypto";
+import { beforeAll, describe, expect, it } from "vitest";
+import type { SqlExecutor } from "../../src/indexer/driver.js";
+import { InvalidLabelMatcherError, InvalidLabelSetError } from "../../src/indexer/errors.js";
+import {
+  compileLabelRegex,
+  LabelIndex,
+  type LabelMatcher,
+  type Labels,
+  matcherPredicate,
+} from "../../src/indexer/label-index.js";
+import { canonicalLabels, LabelStore, labelSetHash } from "../../src/indexer/label-store.js";
+import { describeDrivers } from "./drivers.js";
+import { HOSTILE_STRINGS } from "./hostile.js";
+
+async function newMetrics(db: SqlExecutor, n: number): Promise<string[]> {
+  const ap = await db.query<{ id: number }>("SELECT id FROM archive_policy ORDER BY id LIMIT 1");
+  const ids = Array.from({ length: n }, () => randomUUID());
+  await db.query("INSERT INTO metric (id, archive_policy_id) SELECT unnest($1::uuid[]), $2", [
+    ids,
+    ap.rows[0]!.id,
+  ]);
+  return ids;
+}
+
+/** What a matcher set selects, by brute force over the label sets. */
+function bruteForce(
+  sets: ReadonlyMap<string, Labels>,
+  matchers: readonly LabelMatcher[],
+): string[] {
+  const predicates = matchers.map((m) => [m.name, matcherPredicate(m)] as const);
+  return [...sets]
+    .filter(([, labels]) => predicates.every(([name, p]) => p.test(labels[name] ?? "")))
+    .map(([id]) => id);
+}
+
+describe("label index (in memory)", () => {
+  it("compiles RE2-style anchored regexes", () => {
+    expect(compileLabelRegex("idle|iowait").literals).toEqual(["idle", "iowait"]);
+    expect(compileLabelRegex("io.*").test("iowait")).toBe(true);
+    expect(compileLabelRegex("io.*").test("xiowait")).toBe(false);
+    expect(compileLabelRegex("a.b").test("a\nb")).toBe(true);
+    expect(compileLabelRegex("(?i)IDLE").test("idle")).toBe(true);
+    expect(compileLabelRegex("(?P<x>a+)").test("aaa")).toBe(true);
+    expect(compileLabelRegex("a|b|").test("")).toBe(true);
+    for (const bad of ["(", "a(?=b)", "(a)\\1", "(?<!a)b", "[", "(?x)a"]) {
+      expect(() => compileLabelRegex(bad), bad).toThrow(InvalidLabelMatcherError);
+    }
+    expect(() => matcherPredicate({ name: "a", op: "~" as "=", value: "" })).toThrow(
+      InvalidLabelMatcherError,
+    );
+  });
+
+  it("matches brute force on random label sets, including tombstones and ranges", () => {
+    const index = new LabelIndex();
+    const sets = new Map<string, Labels>();
+    let pairId = 0;
+    const pairIds = new Map<string, number>();
+    const idOf = (n: string, v: string) => {
+      const key = `${n}=${v}`;
+      let id = pairIds.get(key);
+      if (id === undefined) {
+        id = ++pairId;
+        pairIds.set(key, id);
+        index.addPair({ id, name: n, value: v });
+      }
+      return id;
+    };
+    let seed = 42;
+    const rand = (n: number) => {
+      // mulberry32
+      seed = (seed + 0x6d2b79f5) | 0;
+      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+      return ((t ^ (t >>> 14)) >>> 0) % n;
+    };
+    for (let i = 0; i < 3000; i++) {
+      const labels: Record<string, string> = { __name__: `m${rand(3)}`, job: `j${rand(5)}` };
+      if (rand(2)) labels.mode = ["idle", "iowait", "user", "system"][rand(4)]!;
+      if (rand(3) === 0) labels.instance = `host-${rand(50)}`;
+      const id = `s${i}`;
+      sets.set(id, labels);
+      index.addSeries(
+        id,
+        Object.entries(labels)
+          .map(([n, v]) => idOf(n, v))
+          .sort((a, b) => a - b),
+        i,
+        i + 10,
+      );
+    }
+    for (let i = 0; i < 3000; i += 7) {
+      index.removeSeries(`s${i}`);
+      sets.delete(`s${i}`);
+    }
+    const cases: LabelMatcher[][] = [
+      [{ name: "job", op: "=", value: "j1" }],
+      [
+        { name: "job", op: "=", value: "j1" },
+        { name: "mode", op: "=~", value: "idle|iowait" },
+      ],
+      [{ name: "mode", op: "!=", value: "idle" }],
+      [{ name: "mode", op: "=", value: "" }],
+      [{ name: "mode", op: "!=", value: "" }],
+      [{ name: "mode", op: "=~", value: "i.*|" }],
+      [{ name: "mode", op: "!~", value: "i.*" }],
+      [{ name: "mode", op: "!~", value: "i.*|" }],
+      [
+        { name: "__name__", op: "=", value: "m1" },
+        { name: "instance", op: "=~", value: "host-1.*" },
+        { name: "job", op: "!~", value: "j[34]" },
+      ],
+      [{ name: "nope", op: "=", value: "x" }],
+      [{ name: "nope", op: "!=", value: "x" }],
+      [],
+    ];
+    for (const matchers of cases) {
+      const got = index.select(matchers).sort();
+      expect(got, JSON.stringify(matchers)).toEqual(bruteForce(sets, matchers).sort());
+    }
+    const ranged = index.select([{ name: "job", op: "=", value: "j2" }], {
+      start: 1000,
+      end: 1500,
+    });
+    const expected = bruteForce(sets, [{ name: "job", op: "=", value: "j2" }]).filter((id) => {
+      const i = Number(id.slice(1));
+      return i + 10 >= 1000 && i <= 1500;
+    });
+    expect(ranged.sort()).toEqual(expected.sort());
+    expect(index.labelNames()).toEqual(["__name__", "instance", "job", "mode"]);
+    expect(index.labelValues("mode")).toEqual(["idle", "iowait", "system", "user"]);
+    expect(
+      index.labelValues("job", undefined, [{ name: "job", op: "=~", value: "j[12]" }]),
+    ).toEqual(["j1", "j2"]);
+    expect(index.labelNames({ start: 100_000 })).toEqual([]);
+  });
+});
+
+describeDrivers(
+  "label store",
+  ({ db }) => {
+    let store: LabelStore;
+    let ids: string[];
+    const sets: Labels[] = [
+      { __name__: "cpu", job: "node", mode: "idle", instance: "a" },
+      { __name__: "cpu", job: "node", mode: "iowait", instance: "a" },
+      { __name__: "cpu", job: "node", mode: "user", instance: "a" },
+      { __name__: "cpu", job: "other", mode: "idle", instance: "b" },
+      { __name__: "mem", job: "node", instance: "a", empty: "" },
+    ];
+
+    beforeAll(async () => {
+      store = await LabelStore.load(db());
+      ids = await newMetrics(db(), 20);
+      const stored = await store.store(
+        db(),
+        sets.map((labels, i) => ({ metricId: ids[i]!, labels, seenAt: i * 1_000_000 })),
+      );
+      expect(stored.every((s) => s.inserted && s.ownerId === s.metricId)).toBe(true);
+    });
+
+    it("selects by matchers, in memory and after reloading from SQL", async () => {
+      const reloaded = await LabelStore.load(db(), { batchSize: 2 });
+      for (const s of [store, reloaded]) {
+        expect(
+          s
+            .select([
+              { name: "job", op: "=", value: "node" },
+              { name: "mode", op: "=~", value: "idle|iowait" },
+            ])
+            .sort(),
+        ).toEqual([ids[0], ids[1]].sort());
+        expect(s.select([{ name: "mode", op: "=", value: "" }])).toEqual([ids[4]]);
+        expect(s.select([{ name: "__name__", op: "!~", value: "c.u" }])).toEqual([ids[4]]);
+        expect(s.labelsOf(ids[4]!)).toEqual({ __name__: "mem", job: "node", instance: "a" });
+        expect(s.labelNames()).toEqual(["__name__", "instance", "job", "mode"]);
+        expect(s.labelValues("mode", { start: 1_500_000 })).toEqual(["idle", "user"]);
+        expect(s.labelNames({ end: 500_000 })).toEqual(["__name__", "instance", "job", "mode"]);
+        expect(s.labelValues("instance", { start: 3_000_000 })).toEqual(["a", "b"]);
+      }
+    });
+
+    it("returns the owner of an existing label set and does not duplicate it", async () => {
+      const [again] = await store.store(db(), [
+        {
+          metricId: ids[10]!,
+          labels: { instance: "a", mode: "idle", job: "node", __name__: "cpu" },
+        },
+      ]);
+      expect(again).toMatchObject({ inserted: false, ownerId: ids[0] });
+      expect(store.select([{ name: "mode", op: "=", value: "idle" }]).sort()).toEqual(
+        [ids[0], ids[3]].sort(),
+      );
+      expect(labelSetHash({ b: "2", a: "1" })).toBe(labelSetHash({ a: "1", b: "2", c: "" }));
+      expect(labelSetHash({ a: "1b" })).not.toBe(labelSetHash({ a1: "b" }));
+    });
+
+    it("records sightings and forgets expunged series", async () => {
+      await store.touch(db(), [ids[2]!], 50_000_000);
+      expect(
+        store.select([{ name: "mode", op: "=", value: "user" }], { start: 40_000_000 }),
+      ).toEqual([ids[2]]);
+      const reloaded = await LabelStore.load(db());
+      expect(reloaded.labelValues("mode", { start: 40_000_000 })).toEqual(["user"]);
+      store.forget([ids[2]!]);
+      expect(store.select([{ name: "mode", op: "=", value: "user" }])).toEqual([]);
+    });
+
+    it("stores hostile labels verbatim and matches them literally", async () => {
+      const hostile = HOSTILE_STRINGS.filter((s) => Buffer.byteLength(s) + 4 <= 2048 && s !== "");
+      const metricIds = await newMetrics(db(), hostile.length);
+      await store.store(
+        db(),
+        hostile.map((s, i) => ({
+          metricId: metricIds[i]!,
+          labels: { __name__: "h", [`k${i}`]: s, v: s },
+        })),
+      );
+      const reloaded = await LabelStore.load(db());
+      for (const [i, s] of hostile.entries()) {
+        for (const st of [store, reloaded]) {
+          expect(st.select([{ name: "v", op: "=", value: s }])).toEqual([metricIds[i]]);
+          expect(st.labelsOf(metricIds[i]!)).toEqual({ __name__: "h", [`k${i}`]: s, v: s });
+        }
+      }
+      expect(store.select([{ name: "v", op: "=~", value: "%" }])).toEqual([
+        metricIds[hostile.indexOf("%")],
+      ]);
+      expect(store.select([{ name: "v", op: "=~", value: "_" }])).toEqual([
+        metricIds[hostile.indexOf("_")],
+      ]);
+      expect(() => canonicalLabels({ a: "x".repeat(3000) })).toThrow(InvalidLabelSetError);
+      expect(() => canonicalLabels({ "": "x" })).toThrow(InvalidLabelSetError);
+      expect(() => canonicalLabels({ a: "" })).toThrow(InvalidLabelSetError);
+    });
+  },
+  { upgrade: true },
+);
