@@ -90,6 +90,7 @@ import {
   StorageConfigError,
   StoreClosedError,
   sackOf,
+  unwrittenBuffers,
   uuidToBytes,
   writeFileDurably,
 } from "./common.js";
@@ -1112,7 +1113,7 @@ export class FileAggregateStore implements AggregateStore {
         const { bytesWritten } = await seg.writer!.writev(rest, base + written);
         if (bytesWritten <= 0) throw new Error("short write to an aggregate segment");
         written += bytesWritten;
-        rest = skipBytes(buffers, written);
+        rest = unwrittenBuffers(buffers, written);
       }
       seg.size = base + total;
       await this.fsync(seg.writer!);
@@ -1258,7 +1259,7 @@ export class FileAggregateStore implements AggregateStore {
         const { bytesWritten } = await out.writev(rest, base + written);
         if (bytesWritten <= 0) throw new Error("short write during compaction");
         written += bytesWritten;
-        rest = skipBytes(pendingWrites, written);
+        rest = unwrittenBuffers(pendingWrites, written);
       }
       pendingWrites.length = 0;
       pendingBytes = 0;
@@ -1446,17 +1447,4 @@ export class FileAggregateStore implements AggregateStore {
       }
     }
   }
-}
-
-function skipBytes(buffers: readonly Uint8Array[], skip: number): Uint8Array[] {
-  const out: Uint8Array[] = [];
-  for (const b of buffers) {
-    if (skip >= b.length) {
-      skip -= b.length;
-      continue;
-    }
-    out.push(skip > 0 ? b.subarray(skip) : b);
-    skip = 0;
-  }
-  return out;
 }

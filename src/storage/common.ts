@@ -178,3 +178,17 @@ export class StoreClosedError extends Error {
 export function hex16(n: number): string {
   return n.toString(16).padStart(16, "0");
 }
+
+/** The buffers still to write after a partial `writev` wrote `skip` bytes of them. */
+export function unwrittenBuffers(buffers: readonly Uint8Array[], skip: number): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  for (const b of buffers) {
+    if (skip >= b.length) {
+      skip -= b.length;
+      continue;
+    }
+    out.push(skip > 0 ? b.subarray(skip) : b);
+    skip = 0;
+  }
+  return out;
+}

@@ -67,6 +67,7 @@ import {
   StoreClosedError,
   sackOf,
   sackOfBytes,
+  unwrittenBuffers,
   uuidToBytes,
   writeFileDurably,
 } from "./common.js";
@@ -567,7 +568,7 @@ export class FileIncomingStore implements IncomingStore {
     try {
       let written = 0;
       while (written < total) {
-        const rest = written === 0 ? frames : remainingBuffers(frames, written);
+        const rest = written === 0 ? frames : unwrittenBuffers(frames, written);
         const { bytesWritten } = await fh.writev(rest, base + written);
         if (bytesWritten <= 0) throw new Error("short write to the incoming log");
         written += bytesWritten;
@@ -903,17 +904,4 @@ export class FileIncomingStore implements IncomingStore {
       await fh?.close();
     }
   }
-}
-
-function remainingBuffers(frames: readonly Uint8Array[], skip: number): Uint8Array[] {
-  const out: Uint8Array[] = [];
-  for (const f of frames) {
-    if (skip >= f.length) {
-      skip -= f.length;
-      continue;
-    }
-    out.push(skip > 0 ? f.subarray(skip) : f);
-    skip = 0;
-  }
-  return out;
 }
