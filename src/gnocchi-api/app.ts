@@ -1,0 +1,69 @@
+/**
+ * The Gnocchi REST API as a Hono application (spec rest §0–§2): mounted
+ * under the configured prefix, trailing slashes accepted, 405 with `Allow`
+ * for known paths, 406/415/413 handling, Gnocchi's error bodies, CORS, proxy
+ * headers, request metrics and logs. Routes live in `routes/`, one module
+ * per resource; they throw {@link HttpError}s or domain errors, which the
+ * error handler here turns into responses.
+ */
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { methodNotAllowed as methodNotAllowedMiddleware } from "hono/method-not-allowed";
+import type { ApiDeps, AppEnv } from "./context.js";
+import { cors } from "./cors.js";
+import { toHttpError } from "./error-map.js";
+import { errorResponse, HttpError, methodNotAllowed, notFound } from "./errors.js";
+import { requestLog } from "./logging.js";
+import { httpMetrics } from "./metrics.js";
+import { acceptJson } from "./responses.js";
+import { JSON_ROUTES, TOP_LEVEL_ROUTES } from "./routes/index.js";
+import { publicBase } from "./urls.js";
+
+export type { ApiDeps, AppEnv } from "./context.js";
+
+export function createApp(deps: ApiDeps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>({ strict: false }).basePath(deps.options.prefix || "/");
+
+  app.use("*", async (c, next) => {
+    c.set("deps", deps);
+    await next();
+  });
+  app.use("*", httpMetrics());
+  app.use("*", requestLog());
+  app.use("*", publicBase());
+  app.use("*", cors());
+  app.use(
+    "*",
+    methodNotAllowedMiddleware({
+      app,
+      onMethodNotAllowed: (c, methods) => errorResponse(c, methodNotAllowed(methods)),
+    }),
+  );
+  app.use(
+    "*",
+    bodyLimit({
+      maxSize: deps.options.maxBodyBytes,
+      onError: () => {
+        throw new HttpError(413);
+      },
+    }),
+  );
+
+  for (const [path, routes] of TOP_LEVEL_ROUTES) app.route(path, routes);
+  app.use("/", acceptJson());
+  app.use("/v1/*", acceptJson());
+  for (const [path, routes] of JSON_ROUTES) app.route(path, routes);
+
+  app.notFound((c) => errorResponse(c, notFound()));
+  app.onError((error, c) => {
+    const http = toHttpError(error);
+    if (http === undefined) {
+      deps.logger.error({ err: error, method: c.req.method, path: c.req.path }, "internal error");
+      return errorResponse(c, new HttpError(500));
+    }
+    deps.metrics.countBadRequest(http);
+    if (http.status >= 500) deps.logger.error({ err: error, path: c.req.path }, http.message);
+    return errorResponse(c, http);
+  });
+  return app;
+}

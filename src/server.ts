@@ -1,0 +1,201 @@
+/**
+ * Running gnocchi-ts: opens the indexer (PostgreSQL, or embedded PGlite
+ * under the data directory) and the file stores, builds the API and serves
+ * it on @hono/node-server, and shuts all of it down in order.
+ *
+ * - `serve`: the all-in-one process. On the first start of a data directory
+ *   it runs `upgrade` (schema, sacks, and the default archive policies);
+ *   later starts apply pending migrations only. The in-process metricd and
+ *   janitor attach here once they exist.
+ * - `api`: the API alone against an indexer that `upgrade` prepared.
+ */
+import type { AddressInfo } from "node:net";
+import { serve } from "@hono/node-server";
+import type { Logger } from "pino";
+import { Histogram } from "prom-client";
+import type { Config } from "./config.js";
+import { createApp } from "./gnocchi-api/app.js";
+import { createLogger } from "./gnocchi-api/logging.js";
+import { ApiMetrics } from "./gnocchi-api/metrics.js";
+import { type ApiOptions, normalizePrefix } from "./gnocchi-api/options.js";
+import { incomingStatusSource } from "./gnocchi-api/status.js";
+import type { SqlDriver, SqlExecutor } from "./indexer/driver.js";
+import { openPgDriver } from "./indexer/driver-pg.js";
+import { openPgliteDriver } from "./indexer/driver-pglite.js";
+import { getSacks, type UpgradeResult, upgrade } from "./indexer/upgrade.js";
+import { FileAggregateStore } from "./storage/aggregate-file.js";
+import { FileIncomingStore } from "./storage/incoming-file.js";
+
+/** The API's slice of the configuration. */
+export function apiOptions(config: Config): ApiOptions {
+  return {
+    prefix: normalizePrefix(config.urlPrefix),
+    authMode: config.authMode,
+    remoteUserHeader: config.remoteUserHeader,
+    maxLimit: config.maxLimit,
+    enableProxyHeadersParsing: config.enableProxyHeadersParsing,
+    maxBodyBytes: config.maxBodyBytes,
+    defaultAggregationMethods: config.defaultAggregationMethods,
+    cors: {
+      allowedOrigins: config.corsAllowedOrigins,
+      allowCredentials: config.corsAllowCredentials,
+      exposeHeaders: config.corsExposeHeaders,
+      maxAge: config.corsMaxAge,
+      allowMethods: config.corsAllowMethods,
+      allowHeaders: config.corsAllowHeaders,
+    },
+  };
+}
+
+/** The indexer driver the configuration names: PostgreSQL when a URL is set, else PGlite on disk. */
+export async function openIndexer(config: Config): Promise<SqlDriver> {
+  if (config.databaseUrl !== "") return openPgDriver({ connectionString: config.databaseUrl });
+  return openPgliteDriver({ dataDir: config.dataDir });
+}
+
+/** Schema, sacks and (on an empty indexer, if configured) the default policies. */
+export function upgradeIndexer(driver: SqlDriver, config: Config): Promise<UpgradeResult> {
+  return upgrade(driver, {
+    sacks: config.sacks,
+    createDefaultPolicies: config.createDefaultArchivePolicies,
+  });
+}
+
+/** The stored sack count, or undefined when the indexer was never upgraded. */
+async function storedSacks(db: SqlExecutor): Promise<number | undefined> {
+  try {
+    return await getSacks(db);
+  } catch {
+    return undefined; // no config table yet
+  }
+}
+
+/** Times every indexer statement into `histogram` (label: driver kind). */
+function instrumentDriver(driver: SqlDriver, histogram: Histogram<"driver">): SqlDriver {
+  const timed = (executor: SqlExecutor): SqlExecutor => ({
+    async query(sql, params) {
+      const end = histogram.startTimer({ driver: driver.kind });
+      try {
+        return await executor.query(sql, params);
+      } finally {
+        end();
+      }
+    },
+  });
+  const outer = timed(driver);
+  return {
+    kind: driver.kind,
+    query: outer.query,
+    transaction: (fn) => driver.transaction((tx) => fn(timed(tx))),
+    close: () => driver.close(),
+  };
+}
+
+export interface RunningServer {
+  /** `http://host:port` the server listens on. */
+  readonly url: string;
+  readonly port: number;
+  /** Stops accepting, lets in-flight requests finish, then closes stores and the indexer. */
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  /** `serve` upgrades the indexer on first start; `api` expects it upgraded. */
+  readonly role: "serve" | "api";
+  readonly logger?: Logger;
+  readonly version: string;
+}
+
+export async function startServer(config: Config, options: StartOptions): Promise<RunningServer> {
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const metrics = new ApiMetrics();
+  const queryLatency = new Histogram({
+    name: "gnocchi_indexer_query_duration_seconds",
+    help: "Indexer statement latency.",
+    labelNames: ["driver"],
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [metrics.registry],
+  });
+  const closers: (() => Promise<void>)[] = [];
+  const closeAll = async () => {
+    for (const close of closers.splice(0).reverse()) {
+      try {
+        await close();
+      } catch (error) {
+        logger.error({ err: error }, "error while closing");
+      }
+    }
+  };
+  try {
+    const rawDriver = await openIndexer(config);
+    closers.push(() => rawDriver.close());
+    const db = instrumentDriver(rawDriver, queryLatency);
+    let sacks = await storedSacks(db);
+    if (options.role === "serve") {
+      const firstStart = sacks === undefined;
+      const result = await upgrade(db, {
+        sacks: config.sacks,
+        createDefaultPolicies: firstStart && config.createDefaultArchivePolicies,
+      });
+      sacks = result.sacks;
+      if (firstStart) {
+        logger.info(
+          { sacks, defaultPolicies: result.createdDefaults },
+          "initialized a new indexer",
+        );
+      }
+    } else if (sacks === undefined) {
+      throw new Error("the indexer is not initialized: run `gnocchi-ts upgrade` first");
+    }
+    const incoming = await FileIncomingStore.open({ dataDir: config.dataDir, sacks });
+    closers.push(() => incoming.close());
+    const aggregates = await FileAggregateStore.open({ dataDir: config.dataDir });
+    closers.push(() => aggregates.close());
+
+    const app = createApp({
+      options: apiOptions(config),
+      db,
+      status: incomingStatusSource(incoming),
+      metrics,
+      logger,
+      version: options.version,
+    });
+    const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
+      const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () =>
+        resolve(s),
+      );
+      s.once("error", reject);
+    });
+    const address = server.address() as AddressInfo;
+    const url = `http://${address.family === "IPv6" ? `[${address.address}]` : address.address}:${address.port}`;
+    logger.info({ url, role: options.role, prefix: apiOptions(config).prefix }, "listening");
+
+    let closing: Promise<void> | undefined;
+    return {
+      url,
+      port: address.port,
+      close() {
+        closing ??= (async () => {
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(() => {
+              logger.warn("shutdown timeout: closing remaining connections");
+              if ("closeAllConnections" in server) server.closeAllConnections();
+            }, config.shutdownTimeout * 1000);
+            timer.unref();
+            server.close(() => {
+              clearTimeout(timer);
+              resolve();
+            });
+            if ("closeIdleConnections" in server) server.closeIdleConnections();
+          });
+          await closeAll();
+          logger.info("stopped");
+        })();
+        return closing;
+      },
+    };
+  } catch (error) {
+    await closeAll();
+    throw error;
+  }
+}
