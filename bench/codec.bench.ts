@@ -9,20 +9,9 @@ import { decodeSplit, decodeSplitInto, encodeSplit } from "../src/carbonara/spli
 import { MICROS_PER_SECOND } from "../src/carbonara/time.js";
 import type { TimeSerie } from "../src/carbonara/timeserie.js";
 import { rate, report, section } from "./harness.js";
+import { prng } from "./workload.js";
 
 const POINTS = 3600;
-
-/** Deterministic PRNG (mulberry32) so every run measures the same bytes. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function gaussian(rand: () => number): number {
   return Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());

@@ -12,7 +12,7 @@
  * metricd's wall time; the first round (creating every metric's storage) is
  * a warm-up and not counted.
  */
-import { mkdtemp, readdir, rm, stat } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -28,6 +28,7 @@ import type { MeasureBatch } from "../src/storage/incoming.js";
 import { InMemoryMetricCatalog } from "../src/storage/metric-catalog.js";
 import { StorageEngine } from "../src/storage/storage-engine.js";
 import { report, section } from "./harness.js";
+import { du, prng } from "./workload.js";
 
 const METRICS = Number(process.env.BENCH_METRICS ?? 10_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -51,31 +52,6 @@ const POLICY: ArchivePolicy = {
 function uuid(n: number): string {
   const hex = n.toString(16).padStart(32, "0");
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
-}
-
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-async function du(path: string): Promise<{ allocated: number; apparent: number; files: number }> {
-  let allocated = 0;
-  let apparent = 0;
-  let files = 0;
-  for (const entry of await readdir(path, { withFileTypes: true, recursive: true })) {
-    if (!entry.isFile()) continue;
-    const s = await stat(join(entry.parentPath, entry.name));
-    allocated += s.blocks * 512;
-    apparent += s.size;
-    files++;
-  }
-  return { allocated, apparent, files };
 }
 
 /** Every metric's next `seconds` of a 2-decimal random walk, 1 s apart, appended by 8 writers. */

@@ -5,7 +5,7 @@
  * stored byte after writing many small splits for 10,000 metrics.
  */
 import { randomUUID } from "node:crypto";
-import { mkdtemp, readdir, rm, stat } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -13,31 +13,7 @@ import { FileAggregateStore } from "../src/storage/aggregate-file.js";
 import type { MeasureBatch } from "../src/storage/incoming.js";
 import { FileIncomingStore } from "../src/storage/incoming-file.js";
 import { report, section } from "./harness.js";
-
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-async function du(path: string): Promise<{ allocated: number; apparent: number; files: number }> {
-  let allocated = 0;
-  let apparent = 0;
-  let files = 0;
-  for (const entry of await readdir(path, { withFileTypes: true, recursive: true })) {
-    if (!entry.isFile()) continue;
-    const s = await stat(join(entry.parentPath, entry.name));
-    allocated += s.blocks * 512;
-    apparent += s.size;
-    files++;
-  }
-  return { allocated, apparent, files };
-}
+import { du, prng } from "./workload.js";
 
 async function appendThroughput(
   label: string,

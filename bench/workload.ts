@@ -1,0 +1,32 @@
+/** What benchmarks generate and measure beside their timings: seeded randomness and disk use. */
+import { readdir, stat } from "node:fs/promises";
+import { join } from "node:path";
+
+/** Deterministic PRNG (mulberry32) so every run measures the same data. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Bytes a directory tree occupies as `du` counts them (allocated blocks), its apparent size and file count. */
+export async function du(
+  path: string,
+): Promise<{ allocated: number; apparent: number; files: number }> {
+  let allocated = 0;
+  let apparent = 0;
+  let files = 0;
+  for (const entry of await readdir(path, { withFileTypes: true, recursive: true })) {
+    if (!entry.isFile()) continue;
+    const s = await stat(join(entry.parentPath, entry.name));
+    allocated += s.blocks * 512;
+    apparent += s.size;
+    files++;
+  }
+  return { allocated, apparent, files };
+}
