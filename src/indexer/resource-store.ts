@@ -66,15 +66,8 @@ export interface ResourceCreate {
   readonly metrics?: ResourceMetrics;
 }
 
-export interface ResourceChanges {
-  readonly startedAt?: Micros;
-  readonly endedAt?: Micros | null;
-  readonly userId?: string | null;
-  readonly projectId?: string | null;
-  readonly attributes?: Readonly<Record<string, unknown>>;
-  /** Replaces the attached metrics (no revision). */
-  readonly metrics?: ResourceMetrics;
-}
+/** What a PATCH may change: any field of a creation but the id; `metrics` replaces the attached metrics (no revision). */
+export type ResourceChanges = Omit<ResourceCreate, "id">;
 
 export interface ResourceWriteOptions {
   /** The revision time (tests); default now. */
