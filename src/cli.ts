@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 /**
  * The `gnocchi-ts` command:
- *   serve    API + (soon) in-process metricd and janitor, embedded defaults (the default command)
+ *   serve    API + in-process metricd and janitor, embedded defaults (the default command)
  *   api      the API alone, against an indexer prepared by `upgrade`
+ *   metricd  measure processing and the janitor alone, against an indexer prepared by `upgrade`
  *   upgrade  create or migrate the indexer schema and storage, default policies on an empty indexer
  *   version  print the version
  * Options come from `--config FILE` (YAML), `GNOCCHI_TS_*` variables and flags (src/config.ts).
@@ -25,6 +26,8 @@ commands:
   serve      start the server: the REST API with embedded defaults (PGlite and file
              storage under the data directory, created on first start) [default]
   api        start the REST API alone (the indexer must have been upgraded)
+  metricd    start measure processing and the janitor alone, no HTTP (the indexer
+             must have been upgraded)
   upgrade    create or migrate the indexer and storage; creates the default archive
              policies and rule on an empty indexer
   version    print the version
@@ -55,7 +58,7 @@ async function runUpgrade(config: Config): Promise<void> {
   }
 }
 
-async function runServer(config: Config, role: "serve" | "api"): Promise<void> {
+async function runServer(config: Config, role: "serve" | "api" | "metricd"): Promise<void> {
   const logger = createLogger(config.logLevel);
   const server = await startServer(config, { role, logger, version: pkg.version });
   let stopping = false;
@@ -95,7 +98,7 @@ async function main(argv: readonly string[]): Promise<number> {
     console.log(`${pkg.name} ${pkg.version}`);
     return 0;
   }
-  if (!["serve", "api", "upgrade"].includes(command)) {
+  if (!["serve", "api", "metricd", "upgrade"].includes(command)) {
     console.error(`gnocchi-ts: unknown command '${command}'\n\n${usage}`);
     return 2;
   }
@@ -108,7 +111,7 @@ async function main(argv: readonly string[]): Promise<number> {
     await runUpgrade(config);
     return 0;
   }
-  await runServer(config, command as "serve" | "api");
+  await runServer(config, command as "serve" | "api" | "metricd");
   return -1; // keeps running until a signal
 }
 

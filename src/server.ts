@@ -3,11 +3,11 @@
  * under the data directory) and the file stores, builds the API and serves
  * it on @hono/node-server, and shuts all of it down in order.
  *
- * - `serve`: the all-in-one process. On the first start of a data directory
- *   it runs `upgrade` (schema, sacks, and the default archive policies);
- *   later starts apply pending migrations only. The in-process metricd and
- *   janitor attach here once they exist.
+ * - `serve`: the all-in-one process: API, metricd and janitor. On the first
+ *   start of a data directory it runs `upgrade` (schema, sacks, and the
+ *   default archive policies); later starts apply pending migrations only.
  * - `api`: the API alone against an indexer that `upgrade` prepared.
+ * - `metricd`: measure processing and the janitor alone, no HTTP.
  */
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
@@ -22,9 +22,9 @@ import { incomingStatusSource } from "./gnocchi-api/status.js";
 import type { SqlDriver, SqlExecutor } from "./indexer/driver.js";
 import { openPgDriver } from "./indexer/driver-pg.js";
 import { openPgliteDriver } from "./indexer/driver-pglite.js";
+import { IndexerMetricCatalog } from "./indexer/metric-catalog.js";
 import { getSacks, type UpgradeResult, upgrade } from "./indexer/upgrade.js";
-import { FileAggregateStore } from "./storage/aggregate-file.js";
-import { FileIncomingStore } from "./storage/incoming-file.js";
+import { StorageEngine } from "./storage/storage-engine.js";
 
 /** The API's slice of the configuration. */
 export function apiOptions(config: Config): ApiOptions {
@@ -100,8 +100,8 @@ export interface RunningServer {
 }
 
 export interface StartOptions {
-  /** `serve` upgrades the indexer on first start; `api` expects it upgraded. */
-  readonly role: "serve" | "api";
+  /** `serve` upgrades the indexer on first start; `api` and `metricd` expect it upgraded. */
+  readonly role: "serve" | "api" | "metricd";
   readonly logger?: Logger;
   readonly version: string;
 }
@@ -147,15 +147,36 @@ export async function startServer(config: Config, options: StartOptions): Promis
     } else if (sacks === undefined) {
       throw new Error("the indexer is not initialized: run `gnocchi-ts upgrade` first");
     }
-    const incoming = await FileIncomingStore.open({ dataDir: config.dataDir, sacks });
-    closers.push(() => incoming.close());
-    const aggregates = await FileAggregateStore.open({ dataDir: config.dataDir });
-    closers.push(() => aggregates.close());
+    const storage = await StorageEngine.open({
+      dataDir: config.dataDir,
+      sacks,
+      catalog: new IndexerMetricCatalog(db),
+      metricd: {
+        workers: config.metricdWorkers,
+        processingDelayMs: config.metricdProcessingDelay * 1000,
+        cleanupDelayMs: config.metricdCleanupDelay * 1000,
+        onError: (error, context) => logger.error({ err: error, context }, "metricd error"),
+      },
+    });
+    closers.push(() => storage.close());
+    if (options.role !== "api") storage.metricd.start();
+    if (options.role === "metricd") {
+      logger.info({ sacks, workers: config.metricdWorkers }, "metricd started");
+      return {
+        url: "",
+        port: 0,
+        close: async () => {
+          await closeAll();
+          logger.info("stopped");
+        },
+      };
+    }
 
     const app = createApp({
       options: apiOptions(config),
       db,
-      status: incomingStatusSource(incoming),
+      storage,
+      status: incomingStatusSource(storage.incoming),
       metrics,
       logger,
       version: options.version,

@@ -5,6 +5,7 @@
  */
 import type { Logger } from "pino";
 import type { SqlDriver } from "../indexer/driver.js";
+import type { StorageEngine } from "../storage/storage-engine.js";
 import type { ApiMetrics } from "./metrics.js";
 import type { ApiOptions } from "./options.js";
 import type { StatusSource } from "./status.js";
@@ -13,6 +14,8 @@ export interface ApiDeps {
   readonly options: ApiOptions;
   /** The indexer. */
   readonly db: SqlDriver;
+  /** Incoming measures, aggregate reads and `refresh` (metricd runs on it in `serve`). */
+  readonly storage: StorageEngine;
   readonly status: StatusSource;
   readonly metrics: ApiMetrics;
   readonly logger: Logger;

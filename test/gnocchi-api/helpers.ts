@@ -4,7 +4,11 @@
  * (gabbi-coverage.md §1): prefix `/gnocchi`, max_limit 7, proxy headers on,
  * CORS origin http://foobar.com, no default archive policies.
  */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { Hono } from "hono";
+import { afterAll } from "vitest";
 import { createApp } from "../../src/gnocchi-api/app.js";
 import type { AppEnv } from "../../src/gnocchi-api/context.js";
 import { createLogger } from "../../src/gnocchi-api/logging.js";
@@ -12,6 +16,36 @@ import { ApiMetrics } from "../../src/gnocchi-api/metrics.js";
 import { type ApiOptions, DEFAULT_API_OPTIONS } from "../../src/gnocchi-api/options.js";
 import { EMPTY_STATUS_SOURCE, type StatusSource } from "../../src/gnocchi-api/status.js";
 import type { SqlDriver } from "../../src/indexer/driver.js";
+import { IndexerMetricCatalog } from "../../src/indexer/metric-catalog.js";
+import { StorageEngine } from "../../src/storage/storage-engine.js";
+
+const openEngines: { engine: StorageEngine; dir: string }[] = [];
+afterAll(async () => {
+  for (const { engine, dir } of openEngines.splice(0)) {
+    await engine.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+/**
+ * A real storage engine in a temporary directory, over the indexer `db`,
+ * with metricd running as the fixture's "fast metricd"; closed after the
+ * file. The janitor's timer is long because the describe blocks close their
+ * indexer before this file-level hook runs; tests that need it call
+ * `storage.janitor.run()`.
+ */
+export async function openTestStorage(db: SqlDriver): Promise<StorageEngine> {
+  const dir = await mkdtemp(join(tmpdir(), "gnocchi-ts-api-"));
+  const engine = await StorageEngine.open({
+    dataDir: dir,
+    sacks: 8,
+    catalog: new IndexerMetricCatalog(db),
+    metricd: { workers: 2, processingDelayMs: 200, cleanupDelayMs: 3_600_000 },
+  });
+  engine.metricd.start();
+  openEngines.push({ engine, dir });
+  return engine;
+}
 
 export const FIXTURE_OPTIONS: ApiOptions = {
   ...DEFAULT_API_OPTIONS,
@@ -26,7 +60,8 @@ export const FOOBAR = "basic Zm9vYmFyOg==";
 export const BASE = "http://localhost:8041/gnocchi";
 
 export interface Harness {
-  readonly app: Hono<AppEnv>;
+  /** The app; opens its storage on first use. */
+  app(): Promise<Hono<AppEnv>>;
   readonly metrics: ApiMetrics;
   /** A request to `BASE + path`; `body` objects are sent as JSON. Default user foobar, JSON content type. */
   request(
@@ -42,22 +77,23 @@ export function harness(
   status: StatusSource = EMPTY_STATUS_SOURCE,
 ): Harness {
   const metrics = new ApiMetrics({ defaultMetrics: false });
-  let app: Hono<AppEnv> | undefined;
+  let app: Promise<Hono<AppEnv>> | undefined;
   const getApp = () => {
-    app ??= createApp({
-      options: { ...FIXTURE_OPTIONS, ...overrides },
-      db: db(),
-      status,
-      metrics,
-      logger: createLogger("silent"),
-      version: "4.4.2",
-    });
+    app ??= openTestStorage(db()).then((storage) =>
+      createApp({
+        options: { ...FIXTURE_OPTIONS, ...overrides },
+        db: db(),
+        storage,
+        status,
+        metrics,
+        logger: createLogger("silent"),
+        version: "4.4.2",
+      }),
+    );
     return app;
   };
   return {
-    get app() {
-      return getApp();
-    },
+    app: getApp,
     metrics,
     async request(method, path, init = {}) {
       const merged: Record<string, string | undefined> = {
@@ -74,7 +110,7 @@ export function harness(
           : typeof init.body === "string"
             ? init.body
             : JSON.stringify(init.body);
-      return getApp().request(`${BASE}${path}`, { method, headers, body });
+      return (await getApp()).request(`${BASE}${path}`, { method, headers, body });
     },
   };
 }
