@@ -286,6 +286,18 @@ export class LabelIndex {
     if (Number.isNaN(last) || at > last) this.#lastSeen[o] = at;
   }
 
+  /** The name of a registered pair, or undefined. */
+  pairName(pairId: number): string | undefined {
+    return this.#pairs.get(pairId)?.[0];
+  }
+
+  /** Metric ids of the live series. */
+  *seriesIds(): Generator<string> {
+    for (let o = 0; o < this.#metricIds.length; o++) {
+      if (!this.#isDead(o)) yield this.#metricIds[o]!;
+    }
+  }
+
   /** The labels of a series, or undefined. */
   labelsOf(metricId: string): Record<string, string> | undefined {
     const o = this.#ordinals.get(metricId);

@@ -173,11 +173,126 @@ export interface LoadOptions {
   readonly batchSize?: number;
 }
 
+/** How long a hole in the `seq` numbers is re-read before it counts as a rolled-back insert. */
+const GAP_LIFETIME_MS = 120_000;
+
+/** Label set rows, one text line each (`<uuid> <first µs|-> <last µs|-> <seq> <id> <id>...`). */
+const ROW_LINE = `metric_id::text || ' ' ||
+  COALESCE((extract(epoch FROM first_seen) * 1000000)::bigint::text, '-') || ' ' ||
+  COALESCE((extract(epoch FROM last_seen) * 1000000)::bigint::text, '-') || ' ' ||
+  seq::text || ' ' || array_to_string(label_ids, ' ')`;
+
 export class LabelStore {
   readonly index: LabelIndex;
+  /** Highest `seq` read from SQL. */
+  #watermark = 0;
+  /** `seq` values below the watermark not seen yet (an insert still in flight, or rolled back) → expiry. */
+  readonly #gaps = new Map<number, number>();
 
   private constructor(index: LabelIndex) {
     this.index = index;
+  }
+
+  /** Adds the rows of one text batch; returns the `seq` values read. */
+  #addLines(body: string, skipKnown: boolean): number[] {
+    const seqs: number[] = [];
+    const ids: number[] = [];
+    for (const line of body.split("\n")) {
+      const parts = line.split(" ");
+      seqs.push(Number(parts[3]));
+      if (skipKnown && this.index.hasSeries(parts[0]!)) continue;
+      ids.length = 0;
+      for (let i = 4; i < parts.length; i++) ids.push(Number(parts[i]));
+      const first = parts[1] === "-" ? null : Number(parts[1]);
+      const last = parts[2] === "-" ? null : Number(parts[2]);
+      this.index.addSeries(parts[0]!, ids, first, last);
+    }
+    return seqs;
+  }
+
+  /** Moves the watermark over `seqs` (ascending or not); holes become gaps to re-read. */
+  #advance(seqs: number[], now: number): void {
+    for (const seq of seqs) this.#gaps.delete(seq);
+    const fresh = seqs.filter((q) => q > this.#watermark).sort((a, b) => a - b);
+    let previous = this.#watermark;
+    for (const seq of fresh) {
+      for (let hole = previous + 1; hole < seq; hole++) this.#gaps.set(hole, now + GAP_LIFETIME_MS);
+      previous = seq;
+    }
+    this.#watermark = previous;
+    for (const [seq, expiry] of this.#gaps) if (expiry <= now) this.#gaps.delete(seq);
+  }
+
+  /**
+   * Picks up what other processes changed since the last load or refresh:
+   * label sets stored (by `seq` above the watermark, and the open gaps below
+   * it, so an insert that committed late is not missed) and series whose
+   * metric was expunged. Cheap when nothing changed: one indexed range read
+   * and one count.
+   */
+  async refresh(db: SqlExecutor, now = Date.now()): Promise<{ added: number; removed: number }> {
+    const before = this.index.size;
+    const r = await db.query<{ body: string | null }>(
+      `SELECT string_agg(${ROW_LINE}, E'\n') AS body FROM metric_label_set
+        WHERE seq > $1::bigint OR seq = ANY($2::bigint[])`,
+      [this.#watermark, [...this.#gaps.keys()]],
+    );
+    const body = r.rows[0]?.body ?? null;
+    if (body !== null) {
+      const known = new Set<number>();
+      const missingPairs = new Set<number>();
+      for (const line of body.split("\n")) {
+        const parts = line.split(" ");
+        for (let i = 4; i < parts.length; i++) {
+          const id = Number(parts[i]);
+          if (!known.has(id) && this.index.pairName(id) === undefined) missingPairs.add(id);
+          known.add(id);
+        }
+      }
+      if (missingPairs.size > 0) {
+        const pairs = await db.query<LabelPair>(
+          "SELECT id, name, value FROM label_pair WHERE id = ANY($1::int[])",
+          [[...missingPairs]],
+        );
+        for (const p of pairs.rows) this.index.addPair(p);
+      }
+      this.#advance(this.#addLines(body, true), now);
+    } else {
+      this.#advance([], now);
+    }
+    const added = this.index.size - before;
+    const count = await db.query<{ n: number }>("SELECT count(*)::int AS n FROM metric_label_set");
+    let removed = 0;
+    if ((count.rows[0]?.n ?? 0) < this.index.size) {
+      const live = await db.query<{ ids: string | null }>(
+        "SELECT string_agg(metric_id::text, ' ') AS ids FROM metric_label_set",
+      );
+      const alive = new Set((live.rows[0]?.ids ?? "").split(" "));
+      for (const id of this.index.seriesIds()) {
+        if (!alive.has(id) && this.index.removeSeries(id)) removed++;
+      }
+    }
+    return { added, removed };
+  }
+
+  /** Calls {@link refresh} every `intervalMs` until the returned function is called. */
+  refreshEvery(db: SqlExecutor, intervalMs: number, onError: (error: unknown) => void): () => void {
+    let running = false;
+    const timer = setInterval(() => {
+      if (running) return;
+      running = true;
+      this.refresh(db).then(
+        () => {
+          running = false;
+        },
+        (error: unknown) => {
+          running = false;
+          onError(error);
+        },
+      );
+    }, intervalMs);
+    timer.unref();
+    return () => clearInterval(timer);
   }
 
   /** Loads every label pair and label set from SQL. */
@@ -185,38 +300,30 @@ export class LabelStore {
     const index = new LabelIndex();
     const pairs = await db.query<LabelPair>("SELECT id, name, value FROM label_pair ORDER BY id");
     for (const p of pairs.rows) index.addPair(p);
+    const store = new LabelStore(index);
     const batch = options.batchSize ?? 100_000;
+    const seqs: number[] = [];
     let after: string | null = null;
     for (;;) {
-      // One text row per batch (`<uuid> <first µs|-> <last µs|-> <id> <id>...` lines): far cheaper
-      // to transfer and parse than 100,000 rows with array columns, on PGlite above all.
+      // One text row per batch: far cheaper to transfer and parse than
+      // 100,000 rows with array columns, on PGlite above all.
       const r: { rows: { n: number; last: string | null; body: string | null }[] } =
         await db.query<{ n: number; last: string | null; body: string | null }>(
           `SELECT count(*)::int AS n, max(metric_id::text) AS last,
-                  string_agg(metric_id::text || ' ' ||
-                    COALESCE((extract(epoch FROM first_seen) * 1000000)::bigint::text, '-') || ' ' ||
-                    COALESCE((extract(epoch FROM last_seen) * 1000000)::bigint::text, '-') || ' ' ||
-                    array_to_string(label_ids, ' '), E'\n') AS body
-           FROM (SELECT metric_id, label_ids, first_seen, last_seen FROM metric_label_set
+                  string_agg(${ROW_LINE}, E'\n') AS body
+           FROM (SELECT metric_id, label_ids, first_seen, last_seen, seq FROM metric_label_set
                  WHERE $1::uuid IS NULL OR metric_id > $1::uuid
                  ORDER BY metric_id LIMIT $2) AS b`,
           [after, batch],
         );
       const row = r.rows[0];
       if (row === undefined || row.n === 0 || row.body === null) break;
-      const ids: number[] = [];
-      for (const line of row.body.split("\n")) {
-        const parts = line.split(" ");
-        ids.length = 0;
-        for (let i = 3; i < parts.length; i++) ids.push(Number(parts[i]));
-        const first = parts[1] === "-" ? null : Number(parts[1]);
-        const last = parts[2] === "-" ? null : Number(parts[2]);
-        index.addSeries(parts[0]!, ids, first, last);
-      }
+      for (const seq of store.#addLines(row.body, false)) seqs.push(seq);
       if (row.n < batch) break;
       after = row.last;
     }
-    return new LabelStore(index);
+    store.#advance(seqs, Date.now());
+    return store;
   }
 
   /** Puts the result of {@link insertLabelSets} into the index (after the transaction committed). */

@@ -244,6 +244,17 @@ export const MIGRATIONS: readonly Migration[] = [
       "CREATE INDEX metric_label_set_last_seen_idx ON metric_label_set (last_seen)",
     ],
   },
+  {
+    version: 2,
+    name: "label set sequence",
+    // Lets every process's in-memory label index pick up the label sets
+    // other processes stored (LabelStore.refresh): rows are read by `seq`
+    // above a watermark, plus the gaps still open below it.
+    statements: [
+      "ALTER TABLE metric_label_set ADD COLUMN seq bigint GENERATED ALWAYS AS IDENTITY",
+      "CREATE UNIQUE INDEX metric_label_set_seq_idx ON metric_label_set (seq)",
+    ],
+  },
 ];
 
 /** Arbitrary constant key of the advisory lock serializing upgrades (two int4 halves). */

@@ -9,7 +9,12 @@ import {
   type Labels,
   matcherPredicate,
 } from "../../src/indexer/label-index.js";
-import { canonicalLabels, LabelStore, labelSetHash } from "../../src/indexer/label-store.js";
+import {
+  canonicalLabels,
+  insertLabelSets,
+  LabelStore,
+  labelSetHash,
+} from "../../src/indexer/label-store.js";
 import { describeDrivers } from "./drivers.js";
 import { HOSTILE_STRINGS } from "./hostile.js";
 
@@ -233,6 +238,53 @@ describeDrivers(
       expect(() => canonicalLabels({ "": "x" })).toThrow(InvalidLabelSetError);
       expect(() => canonicalLabels({ a: "" })).toThrow(InvalidLabelSetError);
     });
+  },
+  { upgrade: true },
+);
+
+describeDrivers(
+  "label store across processes",
+  ({ db, kind }) => {
+    it("refresh picks up label sets another process stored, and forgets expunged ones", async () => {
+      const mine = await LabelStore.load(db());
+      const other = await LabelStore.load(db());
+      const ids = await newMetrics(db(), 3);
+      await other.store(db(), [
+        { metricId: ids[0]!, labels: { __name__: "up", job: "node", instance: "a:9100" } },
+        { metricId: ids[1]!, labels: { __name__: "up", job: "node", instance: "b:9100" } },
+      ]);
+      const job = [{ name: "job", op: "=", value: "node" }] as const;
+      expect(mine.select(job)).toEqual([]);
+      expect(await mine.refresh(db())).toEqual({ added: 2, removed: 0 });
+      expect(mine.select(job).sort()).toEqual([ids[0]!, ids[1]!].sort());
+      expect(mine.labelsOf(ids[1]!)).toEqual({ __name__: "up", job: "node", instance: "b:9100" });
+      expect(await mine.refresh(db())).toEqual({ added: 0, removed: 0 });
+
+      await db().query("DELETE FROM metric WHERE id = $1", [ids[0]!]);
+      expect(await mine.refresh(db())).toEqual({ added: 0, removed: 1 });
+      expect(mine.select(job)).toEqual([ids[1]!]);
+    });
+
+    // PGlite has one session: a second writer cannot run while a transaction is open.
+    it.skipIf(kind === "pglite")(
+      "re-reads a sequence gap until the insert that holds it commits",
+      async () => {
+        const mine = await LabelStore.load(db());
+        const [early, late] = await newMetrics(db(), 2);
+        // `late` takes its seq first but commits after `early`: the watermark
+        // passes over it, and the gap brings it in at the next refresh.
+        await db().transaction(async (slow) => {
+          await insertLabelSets(slow, [{ metricId: late!, labels: { __name__: "late" } }]);
+          const other = await LabelStore.load(db());
+          await other.store(db(), [{ metricId: early!, labels: { __name__: "early" } }]);
+          await mine.refresh(db());
+          expect(mine.labelsOf(early!)).toEqual({ __name__: "early" });
+          expect(mine.labelsOf(late!)).toBeUndefined();
+        });
+        await mine.refresh(db());
+        expect(mine.labelsOf(late!)).toEqual({ __name__: "late" });
+      },
+    );
   },
   { upgrade: true },
 );
