@@ -1,0 +1,88 @@
+/**
+ * Query results as the engine returns them, and their Prometheus HTTP API
+ * JSON form (`data` of `{"status":"success","data":{…}}`): times as Unix
+ * seconds (JSON numbers, millisecond precision), values as Go-formatted
+ * strings (`"1"`, `"0.25"`, `"1e-07"`, `"NaN"`, `"+Inf"`).
+ */
+import type { Labels } from "./labels.js";
+
+export interface MatrixSeriesResult {
+  readonly metric: Labels;
+  /** ms */
+  readonly timestamps: Float64Array;
+  readonly values: Float64Array;
+}
+
+export interface VectorSampleResult {
+  readonly metric: Labels;
+  /** ms */
+  readonly timestamp: number;
+  readonly value: number;
+}
+
+export type QueryResult =
+  | { readonly resultType: "matrix"; readonly result: MatrixSeriesResult[] }
+  | { readonly resultType: "vector"; readonly result: VectorSampleResult[] }
+  | {
+      readonly resultType: "scalar";
+      readonly result: { readonly timestamp: number; readonly value: number };
+    }
+  | {
+      readonly resultType: "string";
+      readonly result: { readonly timestamp: number; readonly value: string };
+    };
+
+/** A float as Prometheus' API prints it (Go strconv 'f', or 'e' below 1e-6 and from 1e21 on). */
+export function formatSampleValue(v: number): string {
+  if (Number.isNaN(v)) return "NaN";
+  if (v === Number.POSITIVE_INFINITY) return "+Inf";
+  if (v === Number.NEGATIVE_INFINITY) return "-Inf";
+  if (Object.is(v, -0)) return "-0";
+  // JS switches to exponent form at the same thresholds as Prometheus; Go writes at least two exponent digits.
+  return String(v).replace(/e([+-])(\d)$/, "e$10$2");
+}
+
+/** ms → Unix seconds with millisecond precision, as a JSON number. */
+export function formatTimestamp(ms: number): number {
+  return Math.round(ms) / 1000;
+}
+
+export type PrometheusData =
+  | { resultType: "matrix"; result: Array<{ metric: Labels; values: Array<[number, string]> }> }
+  | { resultType: "vector"; result: Array<{ metric: Labels; value: [number, string] }> }
+  | { resultType: "scalar"; result: [number, string] }
+  | { resultType: "string"; result: [number, string] };
+
+/** The `data` object of Prometheus' `/api/v1/query` and `/api/v1/query_range` replies. */
+export function toPrometheusData(r: QueryResult): PrometheusData {
+  switch (r.resultType) {
+    case "matrix":
+      return {
+        resultType: "matrix",
+        result: r.result.map((s) => {
+          const values: Array<[number, string]> = new Array(s.timestamps.length);
+          for (let i = 0; i < s.timestamps.length; i++)
+            values[i] = [formatTimestamp(s.timestamps[i]!), formatSampleValue(s.values[i]!)];
+          return { metric: s.metric, values };
+        }),
+      };
+    case "vector":
+      return {
+        resultType: "vector",
+        result: r.result.map((s) => ({
+          metric: s.metric,
+          value: [formatTimestamp(s.timestamp), formatSampleValue(s.value)],
+        })),
+      };
+    case "scalar":
+      return {
+        resultType: "scalar",
+        result: [formatTimestamp(r.result.timestamp), formatSampleValue(r.result.value)],
+      };
+    case "string":
+      return {
+        resultType: "string",
+        result: [formatTimestamp(r.result.timestamp), r.result.value],
+      };
+  }
+}

@@ -1,0 +1,127 @@
+/**
+ * Reading selected series at each step (Prometheus 2.42 semantics):
+ * - an instant selector takes, at reference time r (step time − offset, or
+ *   the `@` time − offset), the newest sample in [r − lookback, r], unless it
+ *   is a staleness marker;
+ * - a range selector's window at r is [r − range, r], staleness markers left
+ *   out.
+ * Two-pointer walks over the sorted sample arrays: steps only move forward.
+ */
+import { isStaleAt, type SeriesData } from "./series-source.js";
+import { type RawSeries, SeriesAllocator, type StepSeries } from "./value.js";
+
+/** The reference time (ms) of each step. */
+export function referenceTimes(
+  times: Float64Array,
+  offset: number,
+  at: number | null,
+): Float64Array {
+  const out = new Float64Array(times.length);
+  for (let i = 0; i < times.length; i++) out[i] = (at ?? times[i]!) - offset;
+  return out;
+}
+
+/**
+ * Evaluates an instant selector. With `sampleTimes`, the value at each step
+ * is the chosen sample's time in seconds instead of its value (timestamp()).
+ */
+export function instantSelector(
+  data: readonly SeriesData[],
+  refs: Float64Array,
+  lookback: number,
+  sampleTimes: boolean,
+): StepSeries[] {
+  const steps = refs.length;
+  const out: StepSeries[] = [];
+  const alloc = new SeriesAllocator(steps, data.length);
+  for (const d of data) {
+    const ts = d.timestamps;
+    const vs = d.values;
+    const n = ts.length;
+    const s = alloc.take(d.labels);
+    let any = false;
+    let j = 0; // first sample with time > ref
+    let prevRef = Number.NEGATIVE_INFINITY;
+    for (let i = 0; i < steps; i++) {
+      const ref = refs[i]!;
+      if (ref < prevRef) j = 0; // refs only go back with a pinned `@` time; rare.
+      prevRef = ref;
+      while (j < n && ts[j]! <= ref) j++;
+      if (j === 0) continue;
+      const k = j - 1;
+      if (ts[k]! < ref - lookback) continue;
+      if (isStaleAt(vs, k)) continue;
+      s.present[i] = 1;
+      s.values[i] = sampleTimes ? ts[k]! / 1000 : vs[k]!;
+      any = true;
+    }
+    if (any) out.push(s);
+    else alloc.giveBack();
+  }
+  return out;
+}
+
+/** The series' samples without staleness markers (the same arrays when there are none). */
+export function withoutStale(d: SeriesData): RawSeries {
+  const vs = d.values;
+  let stale = 0;
+  for (let i = 0; i < vs.length; i++) if (Number.isNaN(vs[i]!) && isStaleAt(vs, i)) stale++;
+  if (stale === 0) return d;
+  const ts = new Float64Array(vs.length - stale);
+  const out = new Float64Array(vs.length - stale);
+  let k = 0;
+  for (let i = 0; i < vs.length; i++) {
+    if (Number.isNaN(vs[i]!) && isStaleAt(vs, i)) continue;
+    ts[k] = d.timestamps[i]!;
+    out[k] = vs[i]!;
+    k++;
+  }
+  return { labels: d.labels, timestamps: ts, values: out };
+}
+
+/** A vector's points as raw samples at the given times (a subquery's output as a range vector). */
+export function toRaw(series: readonly StepSeries[], times: Float64Array): RawSeries[] {
+  return series.map((s) => {
+    let n = 0;
+    for (let i = 0; i < s.present.length; i++) n += s.present[i]!;
+    const ts = new Float64Array(n);
+    const vs = new Float64Array(n);
+    let k = 0;
+    for (let i = 0; i < s.present.length; i++) {
+      if (s.present[i] === 0) continue;
+      ts[k] = times[i]!;
+      vs[k] = s.values[i]!;
+      k++;
+    }
+    return { labels: s.labels, timestamps: ts, values: vs };
+  });
+}
+
+/**
+ * Walks the windows [ref − range, ref] of one series over all steps and calls
+ * `visit(step, lo, hi)` with the index range of its samples (possibly empty).
+ */
+export function forEachWindow(
+  ts: Float64Array,
+  refs: Float64Array,
+  range: number,
+  visit: (step: number, lo: number, hi: number) => void,
+): void {
+  const n = ts.length;
+  let lo = 0;
+  let hi = 0;
+  let prevRef = Number.NEGATIVE_INFINITY;
+  for (let i = 0; i < refs.length; i++) {
+    const ref = refs[i]!;
+    if (ref < prevRef) {
+      lo = 0;
+      hi = 0;
+    }
+    prevRef = ref;
+    const start = ref - range;
+    while (lo < n && ts[lo]! < start) lo++;
+    if (hi < lo) hi = lo;
+    while (hi < n && ts[hi]! <= ref) hi++;
+    visit(i, lo, hi);
+  }
+}
