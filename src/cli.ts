@@ -4,6 +4,7 @@
  *   serve    API + in-process metricd and janitor, embedded defaults (the default command)
  *   api      the API alone, against an indexer prepared by `upgrade`
  *   metricd  measure processing and the janitor alone, against an indexer prepared by `upgrade`
+ *   statsd   the statsd UDP listener alone, against an indexer prepared by `upgrade`
  *   upgrade  create or migrate the indexer schema and storage, default policies on an empty indexer
  *   version  print the version
  * Options come from `--config FILE` (YAML), `GNOCCHI_TS_*` variables and flags (src/config.ts).
@@ -28,6 +29,8 @@ commands:
   api        start the REST API alone (the indexer must have been upgraded)
   metricd    start measure processing and the janitor alone, no HTTP (the indexer
              must have been upgraded)
+  statsd     start the statsd UDP listener alone (the indexer must have been upgraded;
+             the data directory must not be used by another running process)
   upgrade    create or migrate the indexer and storage; creates the default archive
              policies and rule on an empty indexer
   version    print the version
@@ -58,7 +61,10 @@ async function runUpgrade(config: Config): Promise<void> {
   }
 }
 
-async function runServer(config: Config, role: "serve" | "api" | "metricd"): Promise<void> {
+async function runServer(
+  config: Config,
+  role: "serve" | "api" | "metricd" | "statsd",
+): Promise<void> {
   const logger = createLogger(config.logLevel);
   const server = await startServer(config, { role, logger, version: pkg.version });
   let stopping = false;
@@ -98,7 +104,7 @@ async function main(argv: readonly string[]): Promise<number> {
     console.log(`${pkg.name} ${pkg.version}`);
     return 0;
   }
-  if (!["serve", "api", "metricd", "upgrade"].includes(command)) {
+  if (!["serve", "api", "metricd", "statsd", "upgrade"].includes(command)) {
     console.error(`gnocchi-ts: unknown command '${command}'\n\n${usage}`);
     return 2;
   }
@@ -111,7 +117,7 @@ async function main(argv: readonly string[]): Promise<number> {
     await runUpgrade(config);
     return 0;
   }
-  await runServer(config, command as "serve" | "api" | "metricd");
+  await runServer(config, command as "serve" | "api" | "metricd" | "statsd");
   return -1; // keeps running until a signal
 }
 

@@ -44,6 +44,31 @@ export interface Config {
   /** Seconds given to in-flight requests on shutdown before connections are cut. */
   readonly shutdownTimeout: number;
   readonly logLevel: LogLevel;
+  /** The statsd UDP listener of `serve` and `statsd` (false: not started by `serve`). */
+  readonly statsdEnabled: boolean;
+  readonly statsdHost: string;
+  readonly statsdPort: number;
+  /** Resource of series without a resource tag (a UUID, or a name made a UUIDv5 with the creator). */
+  readonly statsdResourceId: string;
+  /** Creator of what statsd creates; "" = none. */
+  readonly statsdCreator: string;
+  /** "" = archive-policy rules. */
+  readonly statsdArchivePolicyName: string;
+  /** Seconds. */
+  readonly statsdFlushDelay: number;
+  /** "" = none. */
+  readonly statsdResourceTag: string;
+  readonly statsdResourceType: string;
+  /** Archive policy of metrics created by Prometheus remote write; "" = archive-policy rules. */
+  readonly remoteWriteArchivePolicy: string;
+  /** Seconds a PromQL query may run (/api/v1/query*, then 503 timeout). */
+  readonly promqlQueryTimeout: number;
+  /** Most samples a PromQL query holds at once (then 422). */
+  readonly promqlMaxSamples: number;
+  /** Seconds an instant selector looks back for a sample. */
+  readonly promqlLookbackDelta: number;
+  /** Seconds between reloads of other processes' label-set changes (new and expunged series). */
+  readonly promqlLabelRefreshInterval: number;
 }
 
 type Kind = "string" | "int" | "bool" | "list" | "duration" | { readonly oneOf: readonly string[] };
@@ -271,6 +296,108 @@ export const OPTIONS: readonly OptionSpec[] = [
     { oneOf: ["fatal", "error", "warn", "info", "debug", "trace", "silent"] },
     "info",
     "Log level (debug: one line per request).",
+  ),
+  opt(
+    "remoteWriteArchivePolicy",
+    "remote_write.archive_policy",
+    "remote-write-archive-policy",
+    "string",
+    "prometheus",
+    "Archive policy of metrics created by Prometheus remote write; empty, or a policy that does not exist, = archive-policy rules.",
+  ),
+  opt(
+    "statsdEnabled",
+    "statsd.enabled",
+    "statsd-enabled",
+    "bool",
+    true,
+    "Start the statsd UDP listener with serve (the statsd command always does).",
+  ),
+  opt("statsdHost", "statsd.host", "statsd-host", "string", "0.0.0.0", "statsd listen address."),
+  opt("statsdPort", "statsd.port", "statsd-port", "int", 8125, "statsd UDP port.", {
+    min: 0,
+    max: 65535,
+  }),
+  opt(
+    "statsdResourceId",
+    "statsd.resource_id",
+    "statsd-resource-id",
+    "string",
+    "statsd",
+    "Resource of statsd series without a resource tag: a UUID, or a name (UUIDv5 with the creator); created as generic.",
+  ),
+  opt(
+    "statsdCreator",
+    "statsd.creator",
+    "statsd-creator",
+    "string",
+    "admin",
+    "Creator of the resources and metrics statsd creates (empty: none).",
+  ),
+  opt(
+    "statsdArchivePolicyName",
+    "statsd.archive_policy_name",
+    "statsd-archive-policy-name",
+    "string",
+    "",
+    "Archive policy of metrics statsd creates (empty: archive-policy rules).",
+  ),
+  opt(
+    "statsdFlushDelay",
+    "statsd.flush_delay",
+    "statsd-flush-delay",
+    "duration",
+    10,
+    "Seconds between statsd flushes (counters are per-flush deltas).",
+  ),
+  opt(
+    "statsdResourceTag",
+    "statsd.resource_tag",
+    "statsd-resource-tag",
+    "string",
+    "",
+    "DogStatsD tag whose value names the series' resource, e.g. host (empty: none).",
+  ),
+  opt(
+    "statsdResourceType",
+    "statsd.resource_type",
+    "statsd-resource-type",
+    "string",
+    "generic",
+    "Type of the resources created for resource-tag values.",
+  ),
+  opt(
+    "promqlQueryTimeout",
+    "promql.query_timeout",
+    "promql-query-timeout",
+    "duration",
+    120,
+    "Seconds a PromQL query may run before it fails with 503 (Prometheus' --query.timeout).",
+  ),
+  opt(
+    "promqlMaxSamples",
+    "promql.max_samples",
+    "promql-max-samples",
+    "int",
+    50_000_000,
+    "Most samples a PromQL query may hold at once, else 422 (Prometheus' --query.max-samples).",
+    { min: 1 },
+  ),
+  opt(
+    "promqlLookbackDelta",
+    "promql.lookback_delta",
+    "promql-lookback-delta",
+    "duration",
+    300,
+    "Seconds an instant selector looks back for a sample (Prometheus' --query.lookback-delta).",
+  ),
+  opt(
+    "promqlLabelRefreshInterval",
+    "promql.label_refresh_interval",
+    "promql-label-refresh-interval",
+    "duration",
+    10,
+    "Seconds between full refreshes of the label index (series expunged by other processes); new series are seen at every query.",
   ),
 ];
 

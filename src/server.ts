@@ -8,9 +8,12 @@
  *   default archive policies); later starts apply pending migrations only.
  * - `api`: the API alone against an indexer that `upgrade` prepared.
  * - `metricd`: measure processing and the janitor alone, no HTTP.
+ * - `statsd`: the statsd UDP listener alone (no metricd, no HTTP); `serve`
+ *   runs it too unless disabled, and keeps serving if its port is taken.
  */
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
+import pg from "pg";
 import type { Logger } from "pino";
 import { Histogram } from "prom-client";
 import type { Config } from "./config.js";
@@ -22,8 +25,12 @@ import { incomingStatusSource } from "./gnocchi-api/status.js";
 import type { SqlDriver, SqlExecutor } from "./indexer/driver.js";
 import { openPgDriver } from "./indexer/driver-pg.js";
 import { openPgliteDriver } from "./indexer/driver-pglite.js";
+import { LabelStore } from "./indexer/label-store.js";
 import { IndexerMetricCatalog } from "./indexer/metric-catalog.js";
 import { getSacks, type UpgradeResult, upgrade } from "./indexer/upgrade.js";
+import { RemoteWriteIngester } from "./remote-write/ingester.js";
+import { type StatsdOptions, startStatsd } from "./statsd/index.js";
+import { PgAdvisorySackLocks } from "./storage/sack-lock-pg.js";
 import { StorageEngine } from "./storage/storage-engine.js";
 
 /** The API's slice of the configuration. */
@@ -36,6 +43,7 @@ export function apiOptions(config: Config): ApiOptions {
     enableProxyHeadersParsing: config.enableProxyHeadersParsing,
     maxBodyBytes: config.maxBodyBytes,
     defaultAggregationMethods: config.defaultAggregationMethods,
+    operationTimeout: config.operationTimeout,
     cors: {
       allowedOrigins: config.corsAllowedOrigins,
       allowCredentials: config.corsAllowCredentials,
@@ -44,6 +52,22 @@ export function apiOptions(config: Config): ApiOptions {
       allowMethods: config.corsAllowMethods,
       allowHeaders: config.corsAllowHeaders,
     },
+  };
+}
+
+/** The statsd daemon's slice of the configuration. */
+export function statsdOptions(config: Config): StatsdOptions {
+  return {
+    host: config.statsdHost,
+    port: config.statsdPort,
+    resourceId: config.statsdResourceId,
+    creator: config.statsdCreator === "" ? null : config.statsdCreator,
+    archivePolicyName:
+      config.statsdArchivePolicyName === "" ? null : config.statsdArchivePolicyName,
+    // A floor, so a zero delay cannot spin.
+    flushDelayMs: Math.max(100, config.statsdFlushDelay * 1000),
+    resourceTag: config.statsdResourceTag === "" ? null : config.statsdResourceTag,
+    resourceType: config.statsdResourceType,
   };
 }
 
@@ -101,7 +125,7 @@ export interface RunningServer {
 
 export interface StartOptions {
   /** `serve` upgrades the indexer on first start; `api` and `metricd` expect it upgraded. */
-  readonly role: "serve" | "api" | "metricd";
+  readonly role: "serve" | "api" | "metricd" | "statsd";
   readonly logger?: Logger;
   readonly version: string;
 }
@@ -151,15 +175,32 @@ export async function startServer(config: Config, options: StartOptions): Promis
       dataDir: config.dataDir,
       sacks,
       catalog: new IndexerMetricCatalog(db),
+      // Split deployments (api + metricd processes) share PostgreSQL: lock sacks there.
+      ...(config.databaseUrl !== ""
+        ? {
+            locks: new PgAdvisorySackLocks({
+              connect: async () => {
+                const client = new pg.Client({
+                  connectionString: config.databaseUrl,
+                  application_name: "gnocchi-ts sack lock",
+                });
+                client.on("error", (err) => logger.warn({ err }, "sack lock session lost"));
+                await client.connect();
+                return client;
+              },
+            }),
+          }
+        : {}),
       metricd: {
         workers: config.metricdWorkers,
         processingDelayMs: config.metricdProcessingDelay * 1000,
         cleanupDelayMs: config.metricdCleanupDelay * 1000,
         onError: (error, context) => logger.error({ err: error, context }, "metricd error"),
+        onBacklog: (backlog) => logger.info(backlog, "metricd backlog"),
       },
     });
     closers.push(() => storage.close());
-    if (options.role !== "api") storage.metricd.start();
+    if (options.role === "serve" || options.role === "metricd") storage.metricd.start();
     if (options.role === "metricd") {
       logger.info({ sacks, workers: config.metricdWorkers }, "metricd started");
       return {
@@ -172,6 +213,46 @@ export async function startServer(config: Config, options: StartOptions): Promis
       };
     }
 
+    if (options.role === "statsd" || (options.role === "serve" && config.statsdEnabled)) {
+      const statsd = await startStatsd(statsdOptions(config), {
+        db,
+        storage,
+        logger,
+        registry: metrics.registry,
+      }).catch((error: unknown) => {
+        if (options.role === "statsd") throw error;
+        logger.error({ err: error }, "statsd not started; serving without it");
+        return undefined;
+      });
+      if (statsd !== undefined) closers.push(() => statsd.close());
+      if (options.role === "statsd") {
+        return {
+          url: "",
+          port: statsd!.port,
+          close: async () => {
+            await closeAll();
+            logger.info("stopped");
+          },
+        };
+      }
+    }
+
+    const remoteWrite = new RemoteWriteIngester({
+      db,
+      incoming: storage.incoming,
+      archivePolicy: config.remoteWriteArchivePolicy,
+      logger,
+    });
+    closers.push(() => remoteWrite.close());
+    // One label index per process for PromQL; queries pick up new series themselves,
+    // the periodic refresh also drops the series other processes expunged.
+    const labelStore = await LabelStore.load(db);
+    const stopLabelRefresh = labelStore.refreshEvery(
+      db,
+      Math.max(1000, config.promqlLabelRefreshInterval * 1000),
+      (error) => logger.warn({ err: error }, "label index refresh failed"),
+    );
+    closers.push(async () => stopLabelRefresh());
     const app = createApp({
       options: apiOptions(config),
       db,
@@ -180,6 +261,13 @@ export async function startServer(config: Config, options: StartOptions): Promis
       metrics,
       logger,
       version: options.version,
+      remoteWrite,
+      labelStore,
+      promqlLimits: {
+        queryTimeoutMs: config.promqlQueryTimeout * 1000,
+        maxSamples: config.promqlMaxSamples,
+        lookbackDeltaMs: config.promqlLookbackDelta * 1000,
+      },
     });
     const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
       const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () =>

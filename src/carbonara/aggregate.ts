@@ -115,6 +115,38 @@ function reduceBuckets(values: Float64Array, buckets: Buckets, reducer: BucketRe
 }
 
 /**
+ * Reductions of buckets holding one point each: every method of one
+ * `aggregateSerie` call shares the bucket starts, and methods that reduce
+ * alike share their values (the results are read-only, like every series).
+ */
+class Singles {
+  private readonly times: Float64Array;
+  private readonly cache = new Map<string, Float64Array>();
+
+  constructor(
+    private readonly values: Float64Array,
+    private readonly from: number,
+    buckets: Buckets,
+  ) {
+    this.times = buckets.starts.slice(0, buckets.count);
+  }
+
+  serie(kind: "value" | "plusZero" | "one"): TimeSerie {
+    let out = this.cache.get(kind);
+    if (out === undefined) {
+      const n = this.times.length;
+      if (kind === "one") out = new Float64Array(n).fill(1);
+      else {
+        out = this.values.slice(this.from, this.from + n);
+        if (kind === "plusZero") for (let i = 0; i < n; i++) out[i] = 0 + out[i]!;
+      }
+      this.cache.set(kind, out);
+    }
+    return { timestamps: this.times, values: out };
+  }
+}
+
+/**
  * Differences between consecutive points from `historyFrom` on, each
  * attributed to the later point, keeping those at or after `start` (§5.1).
  * The result lives in scratch space until the next call.
@@ -182,19 +214,39 @@ export function aggregateSerie(
   const parsed = methods.map(requireAggregationMethod);
   const results: AggregatedTimeSerie[] = new Array(parsed.length);
   let buckets: Buckets | undefined;
+  let singles: Singles | undefined;
   // Rate methods reuse the scratch bucket arrays, so they run after the plain ones.
   for (let m = 0; m < parsed.length; m++) {
     const method = parsed[m]!;
     if (method.rate) continue;
-    buckets ??= bucketize(timestamps, lowerBound(timestamps, start), timestamps.length, bucketing);
-    const reduced = reduceBuckets(values, buckets, bucketReducer(method));
-    results[m] = { ...reduced, method: method.name, granularity };
+    const from = lowerBound(timestamps, start);
+    buckets ??= bucketize(timestamps, from, timestamps.length, bucketing);
+    const reducer = bucketReducer(method);
+    let reduced: TimeSerie;
+    if (buckets.count === timestamps.length - from && reducer.single !== undefined) {
+      // One point per bucket (the finest granularity, usually): no call per bucket.
+      singles ??= new Singles(values, from, buckets);
+      reduced = singles.serie(reducer.single);
+    } else {
+      reduced = reduceBuckets(values, buckets, reducer);
+    }
+    results[m] = {
+      timestamps: reduced.timestamps,
+      values: reduced.values,
+      method: method.name,
+      granularity,
+    };
   }
   for (let m = 0; m < parsed.length; m++) {
     const method = parsed[m]!;
     if (!method.rate) continue;
     const reduced = groupSerie(serie, bucketing, bucketReducer(method), { rate: true, start });
-    results[m] = { ...reduced, method: method.name, granularity };
+    results[m] = {
+      timestamps: reduced.timestamps,
+      values: reduced.values,
+      method: method.name,
+      granularity,
+    };
   }
   return results;
 }

@@ -15,6 +15,12 @@ import { UnknownAggregationMethodError } from "./errors.js";
  */
 export interface BucketReducer {
   readonly minPoints: number;
+  /**
+   * What a bucket of exactly one value v reduces to, when it is that simple:
+   * "value" v itself, "plusZero" 0 + v (a sum: −0 becomes +0), "one" 1.
+   * Lets the finest granularity (one point per bucket) skip a call per bucket.
+   */
+  readonly single?: "value" | "plusZero" | "one";
   /** `scratch` has room for at least `to - from` values; order statistics sort in it. */
   reduce(values: Float64Array, from: number, to: number, scratch: Float64Array): number;
 }
@@ -112,14 +118,14 @@ export function percentileOfSorted(sorted: Float64Array, q: number): number {
 }
 
 const REDUCERS: Record<string, BucketReducer> = {
-  mean: { minPoints: 1, reduce: mean },
-  sum: { minPoints: 1, reduce: sum },
-  count: { minPoints: 1, reduce: (_v, from, to) => to - from },
-  min: { minPoints: 1, reduce: min },
-  max: { minPoints: 1, reduce: max },
-  first: { minPoints: 1, reduce: (v, from) => v[from]! },
-  last: { minPoints: 1, reduce: (v, _from, to) => v[to - 1]! },
-  median: { minPoints: 1, reduce: median },
+  mean: { minPoints: 1, single: "plusZero", reduce: mean },
+  sum: { minPoints: 1, single: "plusZero", reduce: sum },
+  count: { minPoints: 1, single: "one", reduce: (_v, from, to) => to - from },
+  min: { minPoints: 1, single: "value", reduce: min },
+  max: { minPoints: 1, single: "value", reduce: max },
+  first: { minPoints: 1, single: "value", reduce: (v, from) => v[from]! },
+  last: { minPoints: 1, single: "value", reduce: (v, _from, to) => v[to - 1]! },
+  median: { minPoints: 1, single: "value", reduce: median },
   std: { minPoints: 2, reduce: sampleStd },
 };
 
@@ -130,6 +136,7 @@ function percentileReducer(q: number): BucketReducer {
   if (!reducer) {
     reducer = {
       minPoints: 1,
+      single: "value",
       reduce: (values, from, to, scratch) =>
         percentileOfSorted(sortedCopy(values, from, to, scratch), q),
     };

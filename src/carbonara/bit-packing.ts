@@ -169,6 +169,13 @@ export class ByteWriter {
     this.pos = p + 4;
   }
 
+  /** Appends `src` verbatim. */
+  append(src: Uint8Array): void {
+    this.ensure(src.length);
+    this.bytes.set(src, this.pos);
+    this.pos += src.length;
+  }
+
   /** Appends the first `count` words of `words` (little-endian). */
   words(words: Int32Array, count: number): void {
     const n = count * 4;

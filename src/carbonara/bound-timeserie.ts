@@ -1,4 +1,6 @@
 import { aggregateSerie, lowerBound } from "./aggregate.js";
+import type { AggregationMethod } from "./aggregation-methods.js";
+import { requireAggregationMethod } from "./aggregators.js";
 import {
   type ArchivePolicy,
   archivePolicyBlockSize,
@@ -22,7 +24,8 @@ export interface ProcessingPlan {
   /** back_window, plus one block of history when a `rate:` method needs the previous point. */
   readonly mutableBlocks: number;
   readonly granularities: readonly Micros[];
-  readonly methods: readonly string[];
+  /** `processingPlan` parses them once (aggregation would otherwise parse the names every cycle). */
+  readonly methods: readonly (string | AggregationMethod)[];
 }
 
 export function processingPlan(policy: ArchivePolicy): ProcessingPlan {
@@ -30,7 +33,7 @@ export function processingPlan(policy: ArchivePolicy): ProcessingPlan {
     blockSize: archivePolicyBlockSize(policy),
     mutableBlocks: archivePolicyMutableBlocks(policy),
     granularities: policy.definition.map((item) => item.granularity),
-    methods: policy.aggregationMethods,
+    methods: policy.aggregationMethods.map(requireAggregationMethod),
   };
 }
 
@@ -91,18 +94,112 @@ export interface ProcessedMeasures {
 /**
  * Processes one metric's pending measures (any order, any number of batches
  * concatenated) against its raw buffer (undefined when the metric has none
- * yet or its buffer was unreadable: then every measure is accepted).
+ * yet or its buffer was unreadable: then every measure is accepted). The
+ * buffer passed in is not modified.
  */
 export function processMeasures(
   plan: ProcessingPlan,
   buffer: TimeSerie | undefined,
   measures: TimeSerie,
 ): ProcessedMeasures {
+  const raw = RawSeries.copyOf(buffer ?? EMPTY_SERIE);
+  const applied = applyMeasures(plan, raw, measures);
+  return {
+    buffer: applied.accepted === 0 && buffer !== undefined ? buffer : raw.view(),
+    ...applied,
+  };
+}
+
+/**
+ * A raw buffer that changes in place (metricd keeps one per hot metric):
+ * in-order measures are appended and trimming shifts the points left, so a
+ * steady cycle allocates nothing for it. Capacity grows by half when needed.
+ */
+export class RawSeries {
+  timestamps: Float64Array;
+  values: Float64Array;
+  length = 0;
+
+  constructor(capacity = 16) {
+    this.timestamps = new Float64Array(capacity);
+    this.values = new Float64Array(capacity);
+  }
+
+  /** A RawSeries holding a copy of `serie`. */
+  static copyOf(serie: TimeSerie): RawSeries {
+    const n = serie.timestamps.length;
+    const raw = new RawSeries(Math.max(16, n));
+    raw.timestamps.set(serie.timestamps);
+    raw.values.set(serie.values);
+    raw.length = n;
+    return raw;
+  }
+
+  /** The points as views (valid until the next change). */
+  view(): TimeSerie {
+    return {
+      timestamps: this.timestamps.subarray(0, this.length),
+      values: this.values.subarray(0, this.length),
+    };
+  }
+
+  /** Bytes held by the arrays (cache accounting). */
+  get memoryBytes(): number {
+    return this.timestamps.byteLength + this.values.byteLength;
+  }
+
+  ensure(capacity: number): void {
+    if (capacity <= this.timestamps.length) return;
+    const size = Math.max(capacity, Math.ceil(this.timestamps.length * 1.5));
+    const t = new Float64Array(size);
+    const v = new Float64Array(size);
+    t.set(this.timestamps.subarray(0, this.length));
+    v.set(this.values.subarray(0, this.length));
+    this.timestamps = t;
+    this.values = v;
+  }
+
+  /** Appends points that all come after the last one. */
+  append(serie: TimeSerie): void {
+    const m = serie.timestamps.length;
+    this.ensure(this.length + m);
+    this.timestamps.set(serie.timestamps, this.length);
+    this.values.set(serie.values, this.length);
+    this.length += m;
+  }
+
+  /** Replaces the content with `serie` (copied). */
+  assign(serie: TimeSerie): void {
+    const n = serie.timestamps.length;
+    this.ensure(n);
+    this.timestamps.set(serie.timestamps);
+    this.values.set(serie.values);
+    this.length = n;
+  }
+
+  /** Drops the points before index `from`. */
+  dropBefore(from: number): void {
+    if (from <= 0) return;
+    this.timestamps.copyWithin(0, from, this.length);
+    this.values.copyWithin(0, from, this.length);
+    this.length -= from;
+  }
+}
+
+/**
+ * `processMeasures` on a RawSeries changed in place: merges the measures
+ * (late ones dropped), recomputes the touched buckets and trims what can no
+ * longer change. The aggregates are fresh arrays the caller owns.
+ */
+export function applyMeasures(
+  plan: ProcessingPlan,
+  raw: RawSeries,
+  measures: TimeSerie,
+): Omit<ProcessedMeasures, "buffer"> {
   const sorted = sortMeasures(measures);
-  const previous = buffer ?? EMPTY_SERIE;
   let fresh = sorted;
-  if (previous.timestamps.length > 0) {
-    const cutoff = firstBlockTimestamp(previous, plan);
+  if (raw.length > 0) {
+    const cutoff = firstBlockTimestamp(raw.view(), plan);
     const firstKept = lowerBound(sorted.timestamps, cutoff);
     fresh = {
       timestamps: sorted.timestamps.subarray(firstKept),
@@ -110,11 +207,12 @@ export function processMeasures(
     };
   }
   const dropped = sorted.timestamps.length - fresh.timestamps.length;
-  if (fresh.timestamps.length === 0) {
-    return { buffer: previous, aggregates: [], accepted: 0, dropped };
-  }
+  if (fresh.timestamps.length === 0) return { aggregates: [], accepted: 0, dropped };
 
-  const merged = mergeSeries(previous, fresh);
+  // Steady ingest comes after the buffer: append in place; else merge (fresh wins).
+  if (raw.length === 0 || raw.timestamps[raw.length - 1]! < fresh.timestamps[0]!) raw.append(fresh);
+  else raw.assign(mergeSeries(raw.view(), fresh));
+  const merged = raw.view();
   const tstamp = Math.max(merged.timestamps[0]!, fresh.timestamps[0]!);
   const aggregates: AggregatedTimeSerie[] = [];
   for (const granularity of plan.granularities) {
@@ -122,11 +220,6 @@ export function processMeasures(
       ...aggregateSerie(merged, granularity, plan.methods, floorTime(tstamp, granularity)),
     );
   }
-
-  const keepFrom = lowerBound(merged.timestamps, firstBlockTimestamp(merged, plan));
-  const trimmed: TimeSerie = {
-    timestamps: merged.timestamps.slice(keepFrom),
-    values: merged.values.slice(keepFrom),
-  };
-  return { buffer: trimmed, aggregates, accepted: fresh.timestamps.length, dropped };
+  raw.dropBefore(lowerBound(merged.timestamps, firstBlockTimestamp(merged, plan)));
+  return { aggregates, accepted: fresh.timestamps.length, dropped };
 }

@@ -1,3 +1,4 @@
+import { lowerBound } from "./aggregate.js";
 import { floorTime, type Micros } from "./time.js";
 import type { TimeSerie } from "./timeserie.js";
 
@@ -35,8 +36,8 @@ export function splitSerie(serie: TimeSerie, granularity: Micros): SerieSplit[] 
   while (from < timestamps.length) {
     const key = floorTime(timestamps[from]!, span);
     const end = key + span;
-    let to = from + 1;
-    while (to < timestamps.length && timestamps[to]! < end) to++;
+    // Binary search: a cycle's fresh aggregates are mostly one long split.
+    const to = lowerBound(timestamps, end, from + 1);
     splits.push({
       key,
       serie: { timestamps: timestamps.subarray(from, to), values: values.subarray(from, to) },

@@ -31,7 +31,13 @@ export async function readJsonBody(
   } catch (error) {
     throw badRequest({
       cause: "Unable to decode body",
-      reason: error instanceof Error ? error.message : String(error),
+      // An empty body gets the text Gnocchi's JSON parser gives (resource.yaml checks it).
+      reason:
+        text.trim() === ""
+          ? "Expected object or value"
+          : error instanceof Error
+            ? error.message
+            : String(error),
       detail: bodyLines(text),
     });
   }

@@ -5,9 +5,12 @@
  */
 import type { Logger } from "pino";
 import type { SqlDriver } from "../indexer/driver.js";
+import type { LabelStore } from "../indexer/label-store.js";
+import type { PromQLLimits } from "../promql-lite/http/service.js";
 import type { StorageEngine } from "../storage/storage-engine.js";
 import type { ApiMetrics } from "./metrics.js";
 import type { ApiOptions } from "./options.js";
+import type { RemoteWriteService } from "./remote-write-service.js";
 import type { StatusSource } from "./status.js";
 
 export interface ApiDeps {
@@ -21,6 +24,12 @@ export interface ApiDeps {
   readonly logger: Logger;
   /** `build` of the versions document. */
   readonly version: string;
+  /** Prometheus remote write (src/remote-write); absent: its routes answer 404. */
+  readonly remoteWrite?: RemoteWriteService;
+  /** The process's label index (PromQL, /api/v1 metadata); absent: loaded on first use. */
+  readonly labelStore?: LabelStore;
+  /** PromQL query limits (/api/v1/query*, /grafana); absent: Prometheus' defaults. */
+  readonly promqlLimits?: PromQLLimits;
 }
 
 /** Scheme, host and mount path the client sees (after proxy headers, spec rest §2.7). */

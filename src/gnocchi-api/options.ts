@@ -34,6 +34,8 @@ export interface ApiOptions {
   /** `[archive_policy] default_aggregation_methods`. */
   readonly defaultAggregationMethods: readonly string[];
   readonly cors: CorsOptions;
+  /** `[api] operation_timeout` in seconds: how long `refresh=true` waits for a sack lock (then 503). */
+  readonly operationTimeout?: number;
 }
 
 /** Gnocchi's `[cors]` defaults (oslo.middleware with Gnocchi's `set_defaults`). */

@@ -110,6 +110,17 @@ function firstIssue(
   );
 }
 
+/**
+ * voluptuous's `str(e)` for a reason and path reported without them (the
+ * indexer's InvalidInputError): `expected str for dictionary value @
+ * data['name']`, `extra keys not allowed @ data['id']`.
+ */
+export function voluptuousReason(reason: string, path: readonly string[]): string {
+  if (path.length === 0) return reason;
+  const bare = reason.startsWith("extra keys not allowed") || reason.startsWith("required key");
+  return `${reason}${bare ? "" : " for dictionary value"}${pathSuffix(path)}`;
+}
+
 /** The 400 for a failed validation: voluptuous's text for the first issue. */
 export function invalidInput(error: z.ZodError, data: unknown): HttpError {
   const issue = firstIssue(error.issues, data);

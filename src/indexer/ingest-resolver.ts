@@ -1,12 +1,14 @@
 /**
  * The ingest fast path (Prometheus, InfluxDB, batch measures): resolve a
  * whole batch of (resource id, metric name) pairs to metric ids in one round
- * trip when they all exist; otherwise create the missing resources (of one
- * given type) and metrics in ONE statement with `ON CONFLICT DO NOTHING`,
- * then re-select. Concurrent callers creating the same names get the same
- * ids, with no duplicate and no error: the unique (resource_id, name) index
- * and the resource primary key arbitrate, and rows are inserted in a fixed
- * order so two batches never wait on each other crosswise.
+ * trip (one index probe per pair, see {@link lookup}) when they all exist;
+ * otherwise create the missing resources (of one given type) and metrics in
+ * ONE statement with `ON CONFLICT DO NOTHING`, and re-select only the rows a
+ * concurrent writer created first. Concurrent callers creating the same
+ * names get the same ids, with no duplicate and no error: the unique
+ * (resource_id, name) index and the resource primary key arbitrate, and rows
+ * are inserted in a fixed order so two batches never wait on each other
+ * crosswise. Name checks, rule matching and units run once per distinct name.
  */
 import { randomUUID } from "node:crypto";
 import type { Micros } from "../carbonara/time.js";
@@ -58,33 +60,60 @@ export interface ResolveResult {
   readonly missingResources: readonly { resourceId: string; originalResourceId: string }[];
 }
 
+/** A distinct (resource, name) pair of the batch; `id` is filled as it is found or created. */
 interface Pair {
   readonly rid: string;
   readonly name: string;
   readonly original: string;
+  id: string | undefined;
 }
 
-const key = (rid: string, name: string) => `${rid}\u0000${name}`;
+/** Order of probes and inserts: the unique (resource_id, name) index's, for locality and a fixed lock order. */
+const byRidName = (a: Pair, b: Pair) =>
+  a.rid < b.rid ? -1 : a.rid > b.rid ? 1 : a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
 
-interface Found {
-  metrics: Map<string, string>;
-  types: Map<string, string>;
-}
+/** Resource id → type, of the resources read. */
+type Types = Map<string, string>;
 
-async function lookup(db: SqlExecutor, pairs: readonly Pair[]): Promise<Found> {
-  const r = await db.query<{ rid: string; name: string; id: string | null; type: string | null }>(
-    `SELECT w.rid, w.name, m.id, r.type
-       FROM unnest($1::uuid[], $2::text[]) AS w(rid, name)
-       LEFT JOIN resource r ON r.id = w.rid
-       LEFT JOIN metric m ON m.resource_id = w.rid AND m.name = w.name`,
-    [pairs.map((p) => p.rid), pairs.map((p) => p.name)],
+/**
+ * The batch lookup, ONE statement: sets `id` on the pairs whose metric
+ * exists, each found by one probe of the unique (resource_id, name) index,
+ * and reads the resources only where needed (pairs without a metric, or all
+ * of them when `allTypes`, to check their type). The arrays go through
+ * `(SELECT $n)` on purpose: told the real batch size, the planner prices
+ * 10,000 probes above one hash join over the whole metric table (seconds for
+ * a million metrics) and above `jit_above_cost` (tens of ms of JIT
+ * compilation), while probes are what a batch tiny next to the table needs;
+ * `LATERAL … LIMIT 1` keeps the probe shape whatever it estimates. The
+ * result is one row of two texts (metric ids in pair order; resource ids by
+ * type), far cheaper to transfer and decode than a row per pair.
+ */
+async function lookup(db: SqlExecutor, pairs: readonly Pair[], allTypes: boolean): Promise<Types> {
+  const types: Types = new Map();
+  if (pairs.length === 0) return types;
+  const r = await db.query<{ ids: string | null; types: Record<string, string> | null }>(
+    `WITH w AS MATERIALIZED (
+       SELECT w.i, w.rid, m.id
+         FROM unnest((SELECT $1::uuid[]), (SELECT $2::text[])) WITH ORDINALITY AS w(rid, name, i)
+         LEFT JOIN LATERAL (SELECT m.id FROM metric m
+                             WHERE m.resource_id = w.rid AND m.name = w.name LIMIT 1) m ON true)
+     SELECT (SELECT string_agg(COALESCE(w.id::text, '-'), ' ' ORDER BY w.i) FROM w) AS ids,
+            (SELECT json_object_agg(t.type, t.ids) FROM (
+               SELECT r.type, string_agg(r.id::text, ' ') AS ids FROM resource r
+                WHERE r.id = ANY (ARRAY(SELECT DISTINCT w.rid FROM w
+                                         WHERE $3::boolean OR w.id IS NULL))
+                GROUP BY r.type) t) AS types`,
+    [pairs.map((p) => p.rid), pairs.map((p) => p.name), allTypes],
   );
-  const found: Found = { metrics: new Map(), types: new Map() };
-  for (const row of r.rows) {
-    if (row.id !== null) found.metrics.set(key(row.rid, row.name), row.id);
-    if (row.type !== null) found.types.set(row.rid, row.type);
-  }
-  return found;
+  const row = r.rows[0];
+  const ids = (row?.ids ?? "").split(" ");
+  pairs.forEach((p, i) => {
+    const id = ids[i];
+    if (id !== undefined && id !== "-") p.id = id;
+  });
+  for (const [type, rids] of Object.entries(row?.types ?? {}))
+    for (const rid of rids.split(" ")) types.set(rid, type);
+  return types;
 }
 
 /**
@@ -100,39 +129,50 @@ export async function resolveMetrics(
   options: ResolveOptions,
 ): Promise<ResolveResult> {
   const unique = new Map<string, Pair>();
-  for (const t of targets) {
-    const k = key(t.resourceId, t.metricName);
-    if (!unique.has(k))
-      unique.set(k, { rid: t.resourceId, name: t.metricName, original: t.originalResourceId });
-  }
-  const pairs = [...unique.values()];
-  let found =
-    pairs.length === 0 ? { metrics: new Map(), types: new Map() } : await lookup(db, pairs);
+  const pairOf = targets.map((t) => {
+    const k = `${t.resourceId}\u0000${t.metricName}`;
+    let p = unique.get(k);
+    if (p === undefined) {
+      p = { rid: t.resourceId, name: t.metricName, original: t.originalResourceId, id: undefined };
+      unique.set(k, p);
+    }
+    return p;
+  });
+  const pairs = [...unique.values()].sort(byRidName);
   const wantedType = options.createResources?.type;
-  const checkTypes = (f: Found) => {
+  const checkTypes = (types: Types) => {
     if (wantedType === undefined) return;
-    for (const [rid, type] of f.types)
+    for (const [rid, type] of types)
       if (type !== wantedType) throw new ResourceAlreadyExistsError(rid);
   };
-  checkTypes(found);
+  const types = await lookup(db, pairs, wantedType !== undefined);
+  checkTypes(types);
+  // A metric found implies its resource (the foreign key, in the same snapshot).
+  const existing = new Set(types.keys());
+  for (const p of pairs) if (p.id !== undefined) existing.add(p.rid);
 
-  const missing = pairs.filter((p) => !found.metrics.has(key(p.rid, p.name)));
-  const canCreate = options.createMetrics === true;
-  if (missing.length > 0 && canCreate) {
+  const missing = pairs.filter((p) => p.id === undefined);
+  if (missing.length > 0 && options.createMetrics === true) {
     const newResources = new Map<string, Pair>();
     if (wantedType !== undefined) {
-      for (const p of missing) if (!found.types.has(p.rid)) newResources.set(p.rid, p);
+      for (const p of missing) if (!existing.has(p.rid)) newResources.set(p.rid, p);
     }
-    const metricRows = missing.filter((p) => found.types.has(p.rid) || newResources.has(p.rid));
+    const metricRows = missing.filter((p) => existing.has(p.rid) || newResources.has(p.rid));
     if (metricRows.length > 0) {
-      found = await inTransaction(db, async (tx) => {
-        await createMissing(tx, [...newResources.values()], metricRows, options);
-        const again = await lookup(tx, missing);
-        checkTypes(again);
-        return {
-          metrics: new Map([...found.metrics, ...again.metrics]),
-          types: new Map([...found.types, ...again.types]),
-        };
+      await inTransaction(db, async (tx) => {
+        const created = await createMissing(tx, [...newResources.values()], metricRows, options);
+        for (const rid of created) existing.add(rid);
+        // What a concurrent writer created first (ON CONFLICT skipped it):
+        // its metrics, and its resources, whose type is checked here.
+        const others = metricRows.filter(
+          (p) => p.id === undefined || (newResources.has(p.rid) && !created.has(p.rid)),
+        );
+        if (others.length > 0) {
+          const again = await lookup(tx, others, wantedType !== undefined);
+          checkTypes(again);
+          for (const rid of again.keys()) existing.add(rid);
+          for (const p of others) if (p.id !== undefined) existing.add(p.rid);
+        }
       });
     }
   }
@@ -140,48 +180,62 @@ export async function resolveMetrics(
   const missingResources: { resourceId: string; originalResourceId: string }[] = [];
   const seen = new Set<string>();
   for (const t of targets) {
-    if (!found.types.has(t.resourceId) && !seen.has(t.resourceId)) {
+    if (!existing.has(t.resourceId) && !seen.has(t.resourceId)) {
       seen.add(t.resourceId);
       missingResources.push({ resourceId: t.resourceId, originalResourceId: t.originalResourceId });
     }
   }
-  return {
-    metricIds: targets.map((t) => found.metrics.get(key(t.resourceId, t.metricName))),
-    missingResources,
-  };
+  return { metricIds: pairOf.map((p) => p.id), missingResources };
 }
 
-const byRidName = (a: Pair, b: Pair) =>
-  a.rid < b.rid ? -1 : a.rid > b.rid ? 1 : a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
-
-/** One statement: the new resources (and their attribute rows), then the new metrics. */
-async function createMissing(
+/** Archive policy and unit of each distinct metric name (checked once per name, not per row). */
+async function policiesAndUnits(
   tx: SqlExecutor,
-  resources: Pair[],
-  metrics: Pair[],
+  metrics: readonly Pair[],
   options: ResolveOptions,
-): Promise<void> {
+): Promise<{ policies: string[]; units: (string | null)[] }> {
   const rules = new RuleMatcher(tx);
-  const policies: string[] = [];
-  const units: (string | null)[] = [];
-  metrics.sort(byRidName);
+  const perName = new Map<string, { policy: string; unit: string | null }>();
   for (const p of metrics) {
+    if (perName.has(p.name)) continue;
     checkMetricName(p.name);
     const given =
       typeof options.archivePolicyName === "function"
         ? options.archivePolicyName(p.name)
         : options.archivePolicyName;
-    policies.push(given ?? (await rules.policyFor(p.name)));
-    units.push(options.unit?.(p.name) ?? null);
+    perName.set(p.name, {
+      policy: given ?? (await rules.policyFor(p.name)),
+      unit: options.unit?.(p.name) ?? null,
+    });
   }
+  const distinct = [...new Set([...perName.values()].map((v) => v.policy))];
   const known = await tx.query<{ name: string }>(
     "SELECT name FROM archive_policy WHERE name = ANY($1::text[])",
-    [[...new Set(policies)]],
+    [distinct],
   );
   const knownNames = new Set(known.rows.map((r) => r.name));
-  const unknown = policies.find((p) => !knownNames.has(p));
+  const unknown = distinct.find((p) => !knownNames.has(p));
   if (unknown !== undefined) throw new NoSuchArchivePolicyError(unknown);
+  return {
+    policies: metrics.map((p) => perName.get(p.name)!.policy),
+    units: metrics.map((p) => perName.get(p.name)!.unit),
+  };
+}
 
+/**
+ * One statement: the new resources (and their attribute rows), then the new
+ * metrics, each `ON CONFLICT DO NOTHING` and in (resource, name) order.
+ * Sets `id` on the pairs whose metric this call inserted (one missing was
+ * inserted by a concurrent writer, or its policy vanished meanwhile) and
+ * returns the resources it inserted.
+ */
+async function createMissing(
+  tx: SqlExecutor,
+  resources: Pair[],
+  metrics: readonly Pair[],
+  options: ResolveOptions,
+): Promise<Set<string>> {
+  const { policies, units } = await policiesAndUnits(tx, metrics, options);
   const params: SqlParam[] = [];
   const param = (v: SqlParam) => {
     params.push(v);
@@ -219,17 +273,32 @@ async function createMissing(
             AS u(id${names})
           JOIN nr ON nr.id = u.id)`);
     }
+  } else {
+    ctes.push("nr AS (SELECT NULL::uuid AS id WHERE false)");
   }
+  const ids = metrics.map(() => randomUUID());
+  // Only the (resource_id, name) key arbitrates: metric ids are fresh random
+  // UUIDs, and checking the primary key too would double the probes.
   ctes.push(`nm AS (
     INSERT INTO metric (id, archive_policy_id, creator, resource_id, name, unit)
     SELECT w.id, p.id, ${param(options.creator)}, w.rid, w.name, w.unit
-      FROM unnest(${param(metrics.map(() => randomUUID()))}::uuid[],
+      FROM unnest(${param(ids)}::uuid[],
                   ${param(metrics.map((p) => p.rid))}::uuid[],
                   ${param(metrics.map((p) => p.name))}::text[],
                   ${param(units)}::text[],
                   ${param(policies)}::text[]) WITH ORDINALITY AS w(id, rid, name, unit, policy, i)
       JOIN archive_policy p ON p.name = w.policy
      ORDER BY w.i
-    ON CONFLICT DO NOTHING RETURNING 1)`);
-  await tx.query(`WITH ${ctes.join(",\n")} SELECT (SELECT count(*) FROM nm) AS created`, params);
+    ON CONFLICT (resource_id, name) DO NOTHING RETURNING id)`);
+  const r = await tx.query<{ metrics: string | null; resources: string | null }>(
+    `WITH ${ctes.join(",\n")}
+     SELECT (SELECT string_agg(id::text, ' ') FROM nm) AS metrics,
+            (SELECT string_agg(id::text, ' ') FROM nr) AS resources`,
+    params,
+  );
+  const inserted = new Set(r.rows[0]?.metrics?.split(" ") ?? []);
+  metrics.forEach((p, i) => {
+    if (inserted.has(ids[i]!)) p.id = ids[i];
+  });
+  return new Set(r.rows[0]?.resources?.split(" ") ?? []);
 }

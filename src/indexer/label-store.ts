@@ -228,9 +228,14 @@ export class LabelStore {
    * label sets stored (by `seq` above the watermark, and the open gaps below
    * it, so an insert that committed late is not missed) and series whose
    * metric was expunged. Cheap when nothing changed: one indexed range read
-   * and one count.
+   * and one count. `removals: false` skips the count and the removal check
+   * (a caller that filters out deleted metrics itself, on a hot path).
    */
-  async refresh(db: SqlExecutor, now = Date.now()): Promise<{ added: number; removed: number }> {
+  async refresh(
+    db: SqlExecutor,
+    now = Date.now(),
+    options: { readonly removals?: boolean } = {},
+  ): Promise<{ added: number; removed: number }> {
     const before = this.index.size;
     const r = await db.query<{ body: string | null }>(
       `SELECT string_agg(${ROW_LINE}, E'\n') AS body FROM metric_label_set
@@ -261,6 +266,7 @@ export class LabelStore {
       this.#advance([], now);
     }
     const added = this.index.size - before;
+    if (options.removals === false) return { added, removed: 0 };
     const count = await db.query<{ n: number }>("SELECT count(*)::int AS n FROM metric_label_set");
     let removed = 0;
     if ((count.rows[0]?.n ?? 0) < this.index.size) {

@@ -259,7 +259,8 @@ function validate(
     });
   }
   if (key === "not") {
-    const child = validate(operand, here, options) ?? ({ kind: "empty" } as const);
+    // `not`'s operand is a dictionary value: voluptuous says so in its errors.
+    const child = onValue(here, () => validate(operand, here, options)) ?? { kind: "empty" };
     return { kind: "not", child };
   }
   throw new Invalid("extra keys not allowed", here);

@@ -232,6 +232,17 @@ interface Partition {
 const aggKey = (method: string, granularity: number) => `${method}\u0000${granularity}`;
 const textEncoder = new TextEncoder();
 const textDecoder = new TextDecoder();
+/** UTF-8 of method names: a handful of distinct strings, encoded in every commit otherwise. */
+const methodBytes = new Map<string, Uint8Array>();
+
+function methodUtf8(method: string): Uint8Array {
+  let bytes = methodBytes.get(method);
+  if (bytes === undefined) {
+    bytes = textEncoder.encode(method);
+    if (methodBytes.size < 4096) methodBytes.set(method, bytes);
+  }
+  return bytes;
+}
 
 function segName(no: number): string {
   return no.toString(16).padStart(8, "0");
@@ -306,7 +317,7 @@ function encodeFrame(
     e.entryOff = w.at;
     w.u8(e.kind);
     if (e.kind === PUT_SPLIT || e.kind === DEL_SPLIT) {
-      const m = textEncoder.encode(e.method!);
+      const m = methodUtf8(e.method!);
       if (m.length > 255) throw new RangeError(`aggregation method name too long: ${e.method}`);
       w.u8(m.length);
       w.bytes(m);

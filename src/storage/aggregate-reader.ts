@@ -20,7 +20,7 @@ import {
   sliceSerie,
   truncateToTimespan,
 } from "../carbonara/series-ops.js";
-import { splitKey } from "../carbonara/split-key.js";
+import { splitKey, splitSpan } from "../carbonara/split-key.js";
 import type { Micros } from "../carbonara/time.js";
 import type { TimeSerie } from "../carbonara/timeserie.js";
 import type { AggregateStore, SplitId } from "./aggregate-store.js";
@@ -28,7 +28,7 @@ import { canonicalMetricId } from "./common.js";
 import type { Backlog, IncomingStore } from "./incoming.js";
 import type { MetricProcessor } from "./metric-processor.js";
 import { acquireSacks, type SackLocks, SackLockTimeoutError } from "./sack-lock.js";
-import { type SeriesCache, splitCacheKey } from "./series-cache.js";
+import { assembledKey, type SeriesCache, splitCacheKey, tailKey } from "./series-cache.js";
 import type { CorruptionReporter } from "./series-corruption.js";
 
 /** `[api] operation_timeout` (spec §10.5). */
@@ -48,6 +48,10 @@ export interface AggregateQuery {
   readonly resample?: Micros | CalendarLetter;
 }
 
+/**
+ * The points of a read. The arrays may be views into the shared cache (a warm
+ * read allocates no copy): callers must treat them as read-only.
+ */
 export interface AggregateResult {
   /** The granularity of the points: the stored one, the resampled one, or the calendar letter. */
   readonly granularity: Micros | CalendarLetter;
@@ -81,6 +85,8 @@ export interface ReaderStats {
   splitsFromStore: number;
   corruptSplits: number;
   refreshes: number;
+  /** Reads answered by slicing a cached assembled series. */
+  assembledHits: number;
 }
 
 export class AggregateReader {
@@ -90,6 +96,7 @@ export class AggregateReader {
     splitsFromStore: 0,
     corruptSplits: 0,
     refreshes: 0,
+    assembledHits: 0,
   };
   private readonly aggregates: AggregateStore;
   private readonly incoming: IncomingStore;
@@ -123,13 +130,43 @@ export class AggregateReader {
     // §7 step 2: only the keys of [from, to].
     const lo = from === undefined ? Number.NEGATIVE_INFINITY : splitKey(from, granularity);
     const hi = to === undefined ? Number.POSITIVE_INFINITY : splitKey(to, granularity);
+    const aKey = assembledKey(id, method, granularity);
+    const assembled = this.cache.getAssembled(aKey, generation);
+    let serie: TimeSerie;
+    if (assembled !== undefined && sameKeys(assembled.keys, keys)) {
+      // Warm: the points of the wanted splits are a slice of the assembled series.
+      this.stats.assembledHits++;
+      serie = sliceSerie(assembled.serie, lo, hi + splitSpan(granularity));
+    } else {
+      serie = await this.readSplits(id, method, granularity, keys, lo, hi, generation);
+    }
+    return this.finish(serie, query);
+  }
+
+  /** Reads, decodes and concatenates the splits with keys in [lo, hi] (cache first). */
+  private async readSplits(
+    id: string,
+    method: string,
+    granularity: Micros,
+    keys: readonly Micros[],
+    lo: Micros,
+    hi: Micros,
+    generation: number,
+  ): Promise<TimeSerie> {
     const wanted: SplitId[] = [];
     for (const key of keys) if (key >= lo && key <= hi) wanted.push({ method, granularity, key });
 
     const parts: (TimeSerie | undefined)[] = new Array(wanted.length);
     const missing: number[] = [];
+    // The newest split is usually the processor's tail (encoded chunks + open tail).
+    const tail = this.cache.peekTail(tailKey(id, method, granularity));
     wanted.forEach((split, i) => {
-      const cached = this.cache.get(splitCacheKey(id, method, granularity, split.key));
+      const key = splitCacheKey(id, method, granularity, split.key);
+      let cached = this.cache.get(key);
+      if (cached === undefined && tail !== undefined && tail.key === split.key) {
+        cached = tail.toSerie();
+        this.cache.putIfCurrent(id, generation, key, cached);
+      }
       if (cached !== undefined) {
         parts[i] = cached;
         this.stats.splitsFromCache++;
@@ -173,7 +210,22 @@ export class AggregateReader {
     }
     const present: TimeSerie[] = [];
     for (const p of parts) if (p !== undefined) present.push(p);
-    let serie = concatSeries(present);
+    const serie = concatSeries(present);
+    if (present.length === keys.length) {
+      // Every split, all intact: later reads of this aggregation slice this one.
+      this.cache.putAssembled(id, assembledKey(id, method, granularity), {
+        serie,
+        generation,
+        keys: [...keys],
+      });
+    }
+    return serie;
+  }
+
+  /** Steps 4–6 of §7: truncation, resampling, slicing. */
+  private finish(fetched: TimeSerie, query: AggregateQuery): AggregateResult {
+    const { method, granularity, from, to } = query;
+    let serie = fetched;
     // Step 4: truncation relative to the newest fetched point.
     serie = truncateToTimespan(serie, query.timespan);
     let resultGranularity: Micros | CalendarLetter = granularity;
@@ -248,4 +300,10 @@ export class AggregateReader {
   get corruptionCount(): number {
     return this.corruption.count;
   }
+}
+
+function sameKeys(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }

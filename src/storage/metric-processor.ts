@@ -11,13 +11,15 @@
  *    a. the stored incoming marker is read; `unappliedMeasures` drops every
  *       batch at or below it (already folded into the aggregates by an earlier
  *       commit whose release was lost in a crash). Nothing left: skip.
- *    b. the raw buffer is loaded (cache, else store + decode; damaged → reported,
- *       start empty, §6.6) and `processMeasures` merges the measures (late ones
- *       dropped, §4.2) and recomputes the touched buckets (§4.3);
- *    c. each fresh aggregate is truncated to its timespan (§4.4), cut into
- *       splits, each merged into the stored split (fresh buckets win) and
- *       re-encoded; when the oldest mutable split key moved, splits older than
- *       the one holding `newest − timespan` are deleted;
+ *    b. the raw buffer is taken from the cache (else read from the store and
+ *       decoded; damaged → reported, start empty, §6.6) and `applyMeasures`
+ *       merges the measures into it in place (late ones dropped, §4.2) and
+ *       recomputes the touched buckets (§4.3);
+ *    c. each fresh aggregate is truncated to its timespan (§4.4) and cut into
+ *       splits; each is merged into the stored split, held as a SplitTail
+ *       (cache, else store) so only its open tail is re-encoded (fresh
+ *       buckets win); when the oldest mutable split key moved, splits older
+ *       than the one holding `newest − timespan` are deleted;
  *    d. ONE commit is issued: every split put and delete, the new raw buffer
  *       and the read's marker. The aggregate store applies it atomically: after
  *       a crash either all of it is there or none of it. A metric whose
@@ -37,21 +39,22 @@
  */
 import type { ArchivePolicy } from "../carbonara/archive-policy.js";
 import {
+  applyMeasures,
   firstBlockTimestamp,
   type ProcessingPlan,
   processingPlan,
-  processMeasures,
+  RawSeries,
 } from "../carbonara/bound-timeserie.js";
 import { encodeRawBuffer } from "../carbonara/raw-codec.js";
-import { mergeSeries, truncateToTimespan } from "../carbonara/series-ops.js";
-import { encodeSplit } from "../carbonara/split-codec.js";
+import { truncateToTimespan } from "../carbonara/series-ops.js";
 import { oldestRetainedSplitKey, splitKey, splitSerie } from "../carbonara/split-key.js";
+import { SplitTail } from "../carbonara/split-tail.js";
 import type { Micros } from "../carbonara/time.js";
 import { EMPTY_SERIE, type TimeSerie } from "../carbonara/timeserie.js";
 import type { AggregateStore, MetricCommit, SplitId, SplitPut } from "./aggregate-store.js";
 import { type IncomingStore, type PendingMeasures, unappliedMeasures } from "./incoming.js";
 import type { MetricCatalog } from "./metric-catalog.js";
-import { rawKey, SeriesCache, splitCacheKey } from "./series-cache.js";
+import { rawKey, SeriesCache, splitCacheKey, tailKey } from "./series-cache.js";
 import { CorruptionReporter } from "./series-corruption.js";
 
 export interface MetricProcessorOptions {
@@ -104,9 +107,17 @@ interface PolicyInfo {
 interface SplitWork {
   readonly id: SplitId;
   readonly fresh: TimeSerie;
-  /** Keep the merged result in the cache (the newest split of its aggregation). */
+  /** Keep the merged split in the cache (the newest split of its aggregation). */
   readonly newest: boolean;
-  stored: TimeSerie | undefined;
+  /** The stored split opened for appending (from the cache or the store); none: a new split. */
+  tail: SplitTail | undefined;
+  readonly cacheKey: string;
+}
+
+/** After the commit: drop `key`, or store `tail` under it. */
+interface CacheUpdate {
+  readonly key: string;
+  readonly tail?: SplitTail;
 }
 
 /** A commit in flight (wrapped: awaiting a bare promise would wait for the commit). */
@@ -233,7 +244,8 @@ export class MetricProcessor {
     if (measures.timestamps.length === 0) return undefined;
 
     const { plan, timespans } = policyInfo(policy);
-    const buffer = await this.loadRawBuffer(id);
+    // Taken out of the cache: changed in place, put back once the commit is durable.
+    const raw = await this.loadRawSeries(id);
     // Measures the engine cannot take (the API should have refused them) are
     // reported and consumed, so one bad batch cannot block its sack forever.
     const rejectMeasures = (error: unknown) => {
@@ -241,30 +253,28 @@ export class MetricProcessor {
       this.onMetricError(id, error);
       return this.issue(id, { incomingMarker: pending.marker }, undefined, []);
     };
-    let processed: ReturnType<typeof processMeasures>;
+    const previousFirstBlock = raw.length > 0 ? firstBlockTimestamp(raw.view(), plan) : undefined;
+    let processed: ReturnType<typeof applyMeasures>;
     try {
       for (let i = 0; i < measures.timestamps.length; i++) {
         if (!Number.isSafeInteger(measures.timestamps[i]!)) {
           throw new RangeError(`timestamp ${measures.timestamps[i]} is not an integer of µs`);
         }
       }
-      processed = processMeasures(plan, buffer, measures);
+      processed = applyMeasures(plan, raw, measures);
     } catch (error) {
       return rejectMeasures(error);
     }
     result.accepted += processed.accepted;
     result.late += processed.dropped;
     if (processed.accepted === 0) {
-      return this.issue(id, { incomingMarker: pending.marker }, undefined, []);
+      return this.issue(id, { incomingMarker: pending.marker }, raw, []);
     }
 
-    const previousFirstBlock =
-      buffer !== undefined && buffer.timestamps.length > 0
-        ? firstBlockTimestamp(buffer, plan)
-        : undefined;
-    const firstBlock = firstBlockTimestamp(processed.buffer, plan);
+    const firstBlock = firstBlockTimestamp(raw.view(), plan);
     const deletes: SplitId[] = [];
     const work: SplitWork[] = [];
+    const unused: { key: string; tail: SplitTail }[] = [];
     for (const aggregate of processed.aggregates) {
       const { method, granularity } = aggregate;
       const timespan = timespans.get(granularity) ?? null;
@@ -286,25 +296,32 @@ export class MetricProcessor {
           }
         }
       }
+      const cacheKey = tailKey(id, method, granularity);
+      let cached = this.cache.take<SplitTail>(cacheKey);
       const splits = splitSerie(fresh, granularity);
       splits.forEach((s, i) => {
         if (s.key < oldestKept) return;
+        let tail: SplitTail | undefined;
+        if (cached !== undefined && cached.key === s.key) {
+          tail = cached;
+          cached = undefined;
+        }
         work.push({
           id: { method, granularity, key: s.key },
           fresh: s.serie,
           newest: i === splits.length - 1,
-          stored: undefined,
+          tail,
+          cacheKey,
         });
       });
+      // The cached tail was not touched (late data for an older split): it stays valid.
+      if (cached !== undefined) unused.push({ key: cacheKey, tail: cached });
     }
+    for (const u of unused) this.cache.putMutable(id, u.key, u.tail);
 
-    // Stored splits: from the cache, else one batched read + decode.
+    // Stored splits not in the cache: one batched read, opened for appending.
     const missing: SplitWork[] = [];
-    for (const w of work) {
-      const cached = this.cache.get(splitCacheKey(id, w.id.method, w.id.granularity, w.id.key));
-      if (cached !== undefined) w.stored = cached;
-      else missing.push(w);
-    }
+    for (const w of work) if (w.tail === undefined) missing.push(w);
     if (missing.length > 0) {
       const bytes = await this.aggregates.getSplits(
         id,
@@ -312,29 +329,29 @@ export class MetricProcessor {
       );
       missing.forEach((w, i) => {
         const b = bytes[i];
-        if (b !== undefined) w.stored = this.corruption.decodeSplit(id, w.id, b);
+        if (b !== undefined) w.tail = this.corruption.decodeSplitTail(id, w.id, b);
       });
     }
 
     const puts: SplitPut[] = [];
-    const toCache: { key: string; serie: TimeSerie | undefined }[] = [];
+    const toCache: CacheUpdate[] = [];
     let rawBuffer: Uint8Array;
     try {
       for (const w of work) {
-        const merged = mergeSeries(w.stored ?? EMPTY_SERIE, w.fresh);
-        puts.push({ split: w.id, data: encodeSplit(w.id.key, w.id.granularity, merged) });
-        // Every written split's cache entry is replaced (the newest) or dropped.
-        const key = splitCacheKey(id, w.id.method, w.id.granularity, w.id.key);
-        toCache.push({ key, serie: w.newest ? merged : undefined });
+        const tail = w.tail ?? new SplitTail(w.id.key, w.id.granularity);
+        puts.push({ split: w.id, data: tail.append(w.fresh) });
+        // Decoded copies a reader cached are stale now; the newest split's tail is kept.
+        toCache.push({ key: splitCacheKey(id, w.id.method, w.id.granularity, w.id.key) });
+        if (w.newest) toCache.push({ key: w.cacheKey, tail });
       }
-      rawBuffer = encodeRawBuffer(processed.buffer);
+      rawBuffer = encodeRawBuffer(raw.view());
     } catch (error) {
       return rejectMeasures(error);
     }
     return this.issue(
       id,
       { puts, deletes, rawBuffer, incomingMarker: pending.marker },
-      processed.buffer,
+      raw,
       toCache,
       deletes,
     );
@@ -344,21 +361,21 @@ export class MetricProcessor {
   private issue(
     id: string,
     commit: MetricCommit,
-    buffer: TimeSerie | undefined,
-    toCache: readonly { key: string; serie: TimeSerie | undefined }[],
+    raw: RawSeries | undefined,
+    toCache: readonly CacheUpdate[],
     deletes: readonly SplitId[] = [],
   ): Issued {
     this.stats.commits++;
     const done = this.aggregates.commit(id, commit).then(
       () => {
         this.cache.bump(id);
-        if (buffer !== undefined) this.cache.put(id, rawKey(id), buffer);
+        if (raw !== undefined) this.cache.putMutable(id, rawKey(id), raw);
         for (const d of deletes) {
           this.cache.delete(splitCacheKey(id, d.method, d.granularity, d.key));
         }
         for (const c of toCache) {
-          if (c.serie === undefined) this.cache.delete(c.key);
-          else this.cache.put(id, c.key, c.serie);
+          if (c.tail === undefined) this.cache.delete(c.key);
+          else this.cache.putMutable(id, c.key, c.tail);
         }
       },
       (error: unknown) => {
@@ -371,11 +388,12 @@ export class MetricProcessor {
     return { done };
   }
 
-  private async loadRawBuffer(id: string): Promise<TimeSerie | undefined> {
-    const cached = this.cache.get(rawKey(id));
+  /** The raw buffer, taken out of the cache (else loaded from the store; empty when none). */
+  private async loadRawSeries(id: string): Promise<RawSeries> {
+    const cached = this.cache.take<RawSeries>(rawKey(id));
     if (cached !== undefined) return cached;
     const bytes = await this.aggregates.getRawBuffer(id);
-    if (bytes === undefined) return undefined;
-    return this.corruption.decodeRawBuffer(id, bytes);
+    const serie = bytes === undefined ? undefined : this.corruption.decodeRawBuffer(id, bytes);
+    return RawSeries.copyOf(serie ?? EMPTY_SERIE);
   }
 }

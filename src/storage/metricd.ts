@@ -14,6 +14,8 @@
  *   `refresh` (or the janitor) is retried shortly instead of waited for.
  * - A failed sack (storage error) is retried with a back-off; nothing of it
  *   was released, so no measure is lost or applied twice.
+ * - While measures wait, the backlog (metrics, batches, measures) is reported
+ *   every `backlogIntervalMs` through `onBacklog` (the server logs it at info).
  * - `stop()` ends the timers and waits for the sacks being processed.
  */
 import { availableParallelism } from "node:os";
@@ -40,6 +42,17 @@ export interface MetricdOptions {
   /** Retry delay for a sack whose lock was busy (default 20 ms). */
   readonly busyRetryMs?: number;
   readonly onError?: (error: unknown, context: string) => void;
+  /** Called every `backlogIntervalMs` while measures wait (the server logs it at info). */
+  readonly onBacklog?: (backlog: BacklogFigures) => void;
+  /** Backlog report period (default 60 s). */
+  readonly backlogIntervalMs?: number;
+}
+
+/** What `onBacklog` reports: metrics with pending measures, their batches and measures. */
+export interface BacklogFigures {
+  readonly metrics: number;
+  readonly batches: number;
+  readonly measures: number;
 }
 
 export interface MetricdStats {
@@ -69,6 +82,7 @@ export class Metricd {
   private unsubscribe: (() => void) | undefined;
   private scanTimer: NodeJS.Timeout | undefined;
   private cleanupTimer: NodeJS.Timeout | undefined;
+  private backlogTimer: NodeJS.Timeout | undefined;
   private janitorRun: Promise<void> | undefined;
   private started = false;
   private stopped = false;
@@ -93,7 +107,26 @@ export class Metricd {
       this.cleanupTimer = setInterval(() => void this.cleanup(), cleanup);
       this.cleanupTimer.unref();
     }
+    if (this.options.onBacklog) {
+      this.backlogTimer = setInterval(
+        () => void this.reportBacklog(),
+        this.options.backlogIntervalMs ?? 60_000,
+      );
+      this.backlogTimer.unref();
+    }
     void this.scan();
+  }
+
+  /** Reports the backlog through `onBacklog` when measures are waiting. */
+  async reportBacklog(): Promise<void> {
+    const onBacklog = this.options.onBacklog;
+    if (!onBacklog || this.stopped) return;
+    try {
+      const { metrics, batches, measures } = await this.options.incoming.backlog();
+      if (batches > 0) onBacklog({ metrics, batches, measures });
+    } catch (error) {
+      this.fail(error, "backlog report");
+    }
   }
 
   /** Queues every sack with pending measures now. */
@@ -149,6 +182,7 @@ export class Metricd {
     this.unsubscribe?.();
     if (this.scanTimer) clearInterval(this.scanTimer);
     if (this.cleanupTimer) clearInterval(this.cleanupTimer);
+    if (this.backlogTimer) clearInterval(this.backlogTimer);
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     this.queue.length = 0;

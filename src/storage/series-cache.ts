@@ -1,18 +1,24 @@
 /**
- * A bounded in-memory cache of decoded series (issue 4): each metric's raw
- * buffer and the newest split of each of its aggregations, so steady ingest
- * neither re-reads nor re-decodes them every cycle, and warm reads skip the
- * decode. LRU by bytes: the typed arrays' backing buffers plus a fixed
- * per-entry overhead are counted, and inserting evicts the least recently
- * used entries until the total is within `maxBytes` (an entry larger than the
- * limit is not kept).
+ * A bounded in-memory cache (issue 4) of what processing and reads reuse:
+ * each hot metric's raw buffer (a RawSeries changed in place) and the newest
+ * split of each of its aggregations (a SplitTail: sealed chunks as bytes, the
+ * open tail decoded, ~1 B per point instead of 16), so steady ingest neither
+ * re-reads, re-decodes nor re-encodes them every cycle; and decoded splits
+ * that reads put there, so warm reads skip the decode. LRU by bytes: each
+ * entry's arrays plus a fixed overhead are counted, and inserting evicts the
+ * least recently used entries until the total is within `maxBytes` (an entry
+ * larger than the limit is not kept).
  *
  * Consistency: only the processor (under the metric's sack lock) changes a
- * metric, and it updates the cache after its commit is durable. Readers that
- * decode from the store may insert what they read, but only through
- * `putIfCurrent` with the metric's generation taken before reading: any
- * commit in between bumps the generation and the stale insert is refused.
+ * metric. It `take`s the raw buffer and split tails it changes in place out
+ * of the cache, and puts them back once its commit is durable (dropped on
+ * failure), so nobody sees a state that is not stored. Readers that decode
+ * from the store may insert what they read, but only through `putIfCurrent`
+ * with the metric's generation taken before reading: any commit in between
+ * bumps the generation and the stale insert is refused.
  */
+import type { RawSeries } from "../carbonara/bound-timeserie.js";
+import type { SplitTail } from "../carbonara/split-tail.js";
 import type { Micros } from "../carbonara/time.js";
 import type { TimeSerie } from "../carbonara/timeserie.js";
 
@@ -21,9 +27,23 @@ export const ENTRY_OVERHEAD = 160;
 
 export const DEFAULT_CACHE_BYTES = 256 * 1024 * 1024;
 
+/**
+ * A read's concatenation of every stored split of an aggregation, valid while
+ * the metric's generation and split keys are those it was built under: warm
+ * reads slice it (views, no allocation, so no GC pause in their p99).
+ */
+export interface AssembledSerie {
+  readonly serie: TimeSerie;
+  readonly generation: number;
+  readonly keys: readonly number[];
+}
+
+/** What an entry holds: a decoded split, a raw buffer, a split tail or an assembled series, by key kind. */
+type Value = TimeSerie | RawSeries | SplitTail | AssembledSerie;
+
 interface Entry {
   readonly metricId: string;
-  readonly serie: TimeSerie;
+  readonly value: Value;
   readonly bytes: number;
 }
 
@@ -60,6 +80,16 @@ export function rawKey(metricId: string): string {
   return `${metricId}|raw`;
 }
 
+/** A reader's assembled series of an aggregation. */
+export function assembledKey(metricId: string, method: string, granularity: Micros): string {
+  return `${metricId}|${method}|${granularity}|all`;
+}
+
+/** The processor's appendable newest split of an aggregation. */
+export function tailKey(metricId: string, method: string, granularity: Micros): string {
+  return `${metricId}|${method}|${granularity}|tail`;
+}
+
 export function splitCacheKey(
   metricId: string,
   method: string,
@@ -89,7 +119,32 @@ export class SeriesCache {
     return this.entries.size;
   }
 
+  /** A decoded split put by `put`/`putIfCurrent`. */
   get(key: string): TimeSerie | undefined {
+    return this.lookup(key) as TimeSerie | undefined;
+  }
+
+  /** A split tail, left in the cache (read-only use: the reader decodes it). */
+  peekTail(key: string): SplitTail | undefined {
+    return this.lookup(key) as SplitTail | undefined;
+  }
+
+  /** An assembled series, if still valid for `generation` (a stale one is dropped). */
+  getAssembled(key: string, generation: number): AssembledSerie | undefined {
+    const value = this.lookup(key) as AssembledSerie | undefined;
+    if (value === undefined || value.generation === generation) return value;
+    this.delete(key);
+    return undefined;
+  }
+
+  /** Removes and returns a raw buffer or split tail the caller is about to change. */
+  take<T extends RawSeries | SplitTail>(key: string): T | undefined {
+    const value = this.lookup(key) as T | undefined;
+    if (value !== undefined) this.delete(key);
+    return value;
+  }
+
+  private lookup(key: string): Value | undefined {
     const e = this.entries.get(key);
     if (e === undefined) {
       this.stats.misses++;
@@ -98,16 +153,24 @@ export class SeriesCache {
     this.stats.hits++;
     this.entries.delete(key);
     this.entries.set(key, e);
-    return e.serie;
+    return e.value;
   }
 
   /** Stores `serie` (compacted if it is a view); the caller must not modify it afterwards. */
   put(metricId: string, key: string, serie: TimeSerie): void {
-    this.delete(key);
     const owned = compactSerie(serie);
-    const bytes = serieBytes(owned);
+    this.store(metricId, key, owned, serieBytes(owned));
+  }
+
+  /** Stores a raw buffer or split tail the processor owns again once `take`n. */
+  putMutable(metricId: string, key: string, value: RawSeries | SplitTail): void {
+    this.store(metricId, key, value, value.memoryBytes + ENTRY_OVERHEAD);
+  }
+
+  private store(metricId: string, key: string, value: Value, bytes: number): void {
+    this.delete(key);
     if (bytes > this.maxBytes) return;
-    this.entries.set(key, { metricId, serie: owned, bytes });
+    this.entries.set(key, { metricId, value, bytes });
     let keys = this.byMetric.get(metricId);
     if (keys === undefined) {
       keys = new Set();
@@ -136,6 +199,21 @@ export class SeriesCache {
   /** Called by the writer when the metric's stored state changed. */
   bump(metricId: string): void {
     this.generations.set(metricId, this.generation(metricId) + 1);
+  }
+
+  /** Stores an assembled series built under `assembled.generation`, if still current. */
+  putAssembled(metricId: string, key: string, assembled: AssembledSerie): void {
+    if (this.generation(metricId) !== assembled.generation) {
+      this.stats.staleInserts++;
+      return;
+    }
+    const serie = compactSerie(assembled.serie);
+    this.store(
+      metricId,
+      key,
+      { ...assembled, serie },
+      serieBytes(serie) + 8 * assembled.keys.length,
+    );
   }
 
   /** Inserts only if no commit of the metric happened since `generation` was taken. */

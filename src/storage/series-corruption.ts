@@ -9,6 +9,7 @@
 import { CorruptDataError } from "../carbonara/errors.js";
 import { decodeRawBuffer } from "../carbonara/raw-codec.js";
 import { decodeSplit } from "../carbonara/split-codec.js";
+import { SplitTail } from "../carbonara/split-tail.js";
 import type { TimeSerie } from "../carbonara/timeserie.js";
 import type { SplitId } from "./aggregate-store.js";
 
@@ -53,6 +54,17 @@ export class CorruptionReporter {
   decodeSplit(metricId: string, split: SplitId, bytes: Uint8Array): TimeSerie | undefined {
     try {
       return decodeSplit(bytes, split.key, split.granularity);
+    } catch (error) {
+      if (!(error instanceof CorruptDataError || error instanceof RangeError)) throw error;
+      this.report({ metricId, object: "split", split, detail: error.message });
+      return undefined;
+    }
+  }
+
+  /** The split opened for appending, or undefined (reported) when the bytes are damaged. */
+  decodeSplitTail(metricId: string, split: SplitId, bytes: Uint8Array): SplitTail | undefined {
+    try {
+      return SplitTail.decode(bytes, split.key, split.granularity);
     } catch (error) {
       if (!(error instanceof CorruptDataError || error instanceof RangeError)) throw error;
       this.report({ metricId, object: "split", split, detail: error.message });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { aggregateSerie } from "../../src/carbonara/aggregate.js";
+import { bucketReducer, requireAggregationMethod } from "../../src/carbonara/aggregators.js";
 import { MICROS_PER_MINUTE, MICROS_PER_SECOND } from "../../src/carbonara/time.js";
 import { at, points, serie } from "./helpers.js";
 
@@ -205,5 +206,45 @@ describe("rate:X (spec carbonara §5.1)", () => {
     expect(Array.from(last!.values)).toEqual([10, 20]);
     expect(Array.from(rate!.values)).toEqual([10]);
     expect(Array.from(sum!.values)).toEqual([10, 79]);
+  });
+});
+
+describe("one point per bucket (the shortcut of the finest granularity)", () => {
+  it("gives bit for bit what each reducer gives for a one-value bucket", () => {
+    const specials = [Number.NaN, -0, 0, 1.5, -2.25, Number.POSITIVE_INFINITY, -Number.MAX_VALUE];
+    const values = Float64Array.from(specials);
+    // One point per second, some off the bucket start, at 1 s granularity.
+    const timestamps = Float64Array.from(
+      specials,
+      (_, i) => 1_000_000_000 + i * MICROS_PER_SECOND + (i % 2) * 7,
+    );
+    const methods = [
+      "mean",
+      "sum",
+      "count",
+      "min",
+      "max",
+      "first",
+      "last",
+      "median",
+      "std",
+      "5pct",
+      "99pct",
+    ];
+    const results = aggregateSerie({ timestamps, values }, MICROS_PER_SECOND, methods);
+    methods.forEach((method, m) => {
+      // The reducer itself on each one-value bucket (what the generic path calls).
+      const reducer = bucketReducer(requireAggregationMethod(method));
+      const kept = specials.map((_, i) => i).filter(() => reducer.minPoints <= 1);
+      const expected = kept.map((i) => reducer.reduce(values, i, i + 1, new Float64Array(1)));
+      const expectedTimes = kept.map((i) => 1_000_000_000 + i * MICROS_PER_SECOND);
+      expect(Array.from(results[m]!.timestamps)).toEqual(expectedTimes);
+      expect(results[m]!.values.length).toBe(expected.length);
+      for (let i = 0; i < expected.length; i++) {
+        expect(Object.is(results[m]!.values[i], expected[i])).toBe(true);
+      }
+    });
+    expect(Object.is(results[0]!.values[1], 0)).toBe(true); // mean of −0 is +0 (0 + v)
+    expect(Object.is(results[3]!.values[1], -0)).toBe(true); // min of −0 stays −0
   });
 });

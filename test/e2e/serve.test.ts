@@ -79,7 +79,13 @@ it("serves the default policies and stops cleanly on SIGTERM", async () => {
   });
   expect(res.status).toBe(200);
   const policies = (await res.json()) as { name: string }[];
-  expect(policies.map((p) => p.name).sort()).toEqual(["bool", "high", "low", "medium"]);
+  expect(policies.map((p) => p.name).sort()).toEqual([
+    "bool",
+    "high",
+    "low",
+    "medium",
+    "prometheus",
+  ]);
   const rules = (await (
     await fetch(`${url}/v1/archive_policy_rule`, { headers: { authorization: "basic YWRtaW46" } })
   ).json()) as { name: string; metric_pattern: string }[];

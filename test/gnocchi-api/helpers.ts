@@ -62,6 +62,8 @@ export const BASE = "http://localhost:8041/gnocchi";
 export interface Harness {
   /** The app; opens its storage on first use. */
   app(): Promise<Hono<AppEnv>>;
+  /** The app's storage engine (opened with the app). */
+  storage(): Promise<StorageEngine>;
   readonly metrics: ApiMetrics;
   /** A request to `BASE + path`; `body` objects are sent as JSON. Default user foobar, JSON content type. */
   request(
@@ -78,8 +80,10 @@ export function harness(
 ): Harness {
   const metrics = new ApiMetrics({ defaultMetrics: false });
   let app: Promise<Hono<AppEnv>> | undefined;
+  let engine: Promise<StorageEngine> | undefined;
   const getApp = () => {
-    app ??= openTestStorage(db()).then((storage) =>
+    engine ??= openTestStorage(db());
+    app ??= engine.then((storage) =>
       createApp({
         options: { ...FIXTURE_OPTIONS, ...overrides },
         db: db(),
@@ -94,6 +98,10 @@ export function harness(
   };
   return {
     app: getApp,
+    async storage() {
+      await getApp();
+      return engine!;
+    },
     metrics,
     async request(method, path, init = {}) {
       const merged: Record<string, string | undefined> = {

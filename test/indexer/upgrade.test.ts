@@ -27,7 +27,7 @@ describeDrivers("upgrade", ({ fresh }) => {
     expect(await appliedVersions(db)).toEqual(MIGRATIONS.map((m) => m.version));
 
     const policies = await listArchivePolicies(db);
-    expect(policies.map((p) => p.name)).toEqual(["bool", "high", "low", "medium"]);
+    expect(policies.map((p) => p.name)).toEqual(["bool", "high", "low", "medium", "prometheus"]);
     const byName = new Map(policies.map((p) => [p.name, p]));
     expect(byName.get("bool")).toEqual({
       name: "bool",
@@ -63,7 +63,7 @@ describeDrivers("upgrade", ({ fresh }) => {
     const again = await upgrade(db);
     expect(again).toEqual({ migrations: [], createdDefaults: false, sacks: 128 });
     expect(await migrate(db)).toEqual([]);
-    expect((await listArchivePolicies(db)).length).toBe(4);
+    expect((await listArchivePolicies(db)).length).toBe(5);
     expect((await listArchivePolicyRules(db)).length).toBe(1);
   });
 
@@ -85,7 +85,7 @@ describeDrivers("upgrade", ({ fresh }) => {
     expect(await listArchivePolicyRules(db)).toEqual([]);
     for (const p of await listArchivePolicies(db)) await deleteArchivePolicy(db, p.name);
     expect((await upgrade(db)).createdDefaults).toBe(true);
-    expect((await listArchivePolicies(db)).length).toBe(4);
+    expect((await listArchivePolicies(db)).length).toBe(5);
   });
 
   it("can skip the defaults", async () => {
@@ -100,7 +100,7 @@ describeDrivers("upgrade", ({ fresh }) => {
     const results = await Promise.all([upgrade(db), upgrade(db), upgrade(db)]);
     expect(results.flatMap((r) => r.migrations)).toEqual(MIGRATIONS.map((m) => m.version));
     expect(results.filter((r) => r.createdDefaults).length).toBe(1);
-    expect((await listArchivePolicies(db)).length).toBe(4);
+    expect((await listArchivePolicies(db)).length).toBe(5);
     expect(await appliedVersions(db)).toEqual(MIGRATIONS.map((m) => m.version));
   });
 

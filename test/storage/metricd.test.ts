@@ -84,6 +84,48 @@ async function read(
 }
 
 describe("metric processor", () => {
+  it("serves warm reads from the assembled series and never a stale one after a commit", async () => {
+    const catalog = new InMemoryMetricCatalog();
+    const id = uuidOf(60);
+    catalog.add(id, UNLIMITED);
+    const { e } = await engine(catalog);
+    const all = regular(T0, 3 * 3600, S, (i) => (i % 500) / 4);
+    const upTo = async (n: number) => {
+      await e.incoming.append([
+        measureBatch(id, all.timestamps.subarray(n - 3600, n), all.values.subarray(n - 3600, n)),
+      ]);
+      await processAll(e);
+    };
+    const window = (from: number, to: number) =>
+      e.reader.getMeasures({
+        metricId: id,
+        method: "sum",
+        granularity: S,
+        timespan: null,
+        from,
+        to,
+      });
+    await upTo(3600);
+    await upTo(7200);
+    const cold = await read(e, id, "sum", S);
+    expect(cold!.timestamps.length).toBe(7200);
+    const hits = e.reader.stats.assembledHits;
+    const warm = await read(e, id, "sum", S);
+    expect(e.reader.stats.assembledHits).toBe(hits + 1);
+    expect(Array.from(warm!.values)).toEqual(Array.from(cold!.values));
+    // A window answers exactly what reading only its splits answers.
+    const inWindow = await window(T0 + 3000 * S, T0 + 4000 * S);
+    expect(Array.from(inWindow!.timestamps)).toEqual(
+      Array.from(all.timestamps.subarray(3000, 4000)),
+    );
+    // A commit invalidates it: the next read sees the new points.
+    await upTo(10800);
+    const after = await read(e, id, "sum", S);
+    expect(after!.timestamps.length).toBe(10800);
+    expect(Array.from(after!.values)).toEqual(Array.from(all.values));
+    await e.close();
+  });
+
   it("aggregates incrementally, in any batching, exactly like one pass over all measures", async () => {
     const catalog = new InMemoryMetricCatalog();
     const ids = [uuidOf(1), uuidOf(2), uuidOf(7)];
@@ -371,6 +413,40 @@ describe("metricd", () => {
     await e.metricd.idle();
     await e.close();
     expect(dir).toBeTruthy();
+  });
+
+  it("reports the backlog periodically while measures wait, and only then", async () => {
+    const catalog = new InMemoryMetricCatalog();
+    const ids = [uuidOf(250), uuidOf(251)];
+    for (const id of ids) catalog.add(id, UNLIMITED);
+    const reports: { metrics: number; batches: number; measures: number }[] = [];
+    const { e } = await engine(catalog, {
+      metricd: {
+        greedy: false,
+        processingDelayMs: 60_000,
+        backlogIntervalMs: 20,
+        onBacklog: (b) => reports.push(b),
+        onError: () => {},
+      },
+    });
+    const lease = (await e.locks.tryAcquire(e.incoming.sackOf(ids[0]!)))!;
+    const lease2 =
+      e.incoming.sackOf(ids[1]!) === lease.sack
+        ? undefined
+        : (await e.locks.tryAcquire(e.incoming.sackOf(ids[1]!)))!;
+    await e.incoming.append(ids.map((id) => measureBatch(id, [T0, T0 + S], [1, 2])));
+    await e.incoming.append([measureBatch(ids[0]!, [T0 + 2 * S], [3])]);
+    e.metricd.start();
+    await waitFor(async () => reports.length >= 2);
+    expect(reports[0]).toEqual({ metrics: 2, batches: 3, measures: 5 });
+    await lease.release();
+    await lease2?.release();
+    await e.metricd.scan();
+    await waitFor(async () => (await e.incoming.backlog()).batches === 0);
+    const seen = reports.length;
+    await sleep(100);
+    expect(reports.length).toBe(seen);
+    await e.close();
   });
 
   it("refresh processes just the asked metrics under the sack lock and times out with a typed error", async () => {

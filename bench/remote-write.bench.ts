@@ -1,0 +1,210 @@
+/**
+ * Prometheus remote_write ingestion (issue 6): 10,000 series of 8 labels,
+ * requests of 2,000 samples (one TimeSeries per sample, as Prometheus'
+ * queue manager sends them), 4 concurrent senders over HTTP keep-alive on
+ * loopback against the real server (`api` role: Hono app, auth, the
+ * remote-write service, the durable incoming log; metricd not running, so
+ * the figure is what ingestion alone accepts), all in this process.
+ *
+ * The load generator shares the 2 cores: request bodies are encoded and
+ * snappy-compressed before the clock starts (each round carries new
+ * timestamps), so sending costs only the HTTP client. The first round, which
+ * creates the 10,000 resources' metrics and label sets, is timed apart.
+ * Figures: samples/s acknowledged (each acknowledged request is fsynced),
+ * requests/s, and the process' peak RSS.
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import { Agent, request } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import { compress } from "snappyjs";
+import { DEFAULT_CONFIG } from "../src/config.js";
+import { createLogger } from "../src/gnocchi-api/logging.js";
+import { openIndexer, startServer, upgradeIndexer } from "../src/server.js";
+import { report, section } from "./harness.js";
+import { prng } from "./workload.js";
+
+const SERIES = Number(process.env.BENCH_SERIES ?? 10_000);
+const SAMPLES_PER_REQUEST = 2_000;
+const SENDERS = 4;
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 40);
+const T0 = 1_700_000_000_000;
+
+// --- a minimal protobuf writer for the load generator -------------------------------
+
+function varint(out: number[], n: number): void {
+  while (n >= 0x80) {
+    out.push((n & 0x7f) | 0x80);
+    n = Math.floor(n / 128);
+  }
+  out.push(n);
+}
+
+function field(out: number[], tag: number, body: ArrayLike<number>): void {
+  out.push(tag);
+  varint(out, body.length);
+  for (let i = 0; i < body.length; i++) out.push(body[i]!);
+}
+
+const utf8 = new TextEncoder();
+
+/** The encoded `labels` fields of each series: node-exporter-like names and values. */
+function seriesLabels(): Uint8Array[] {
+  const rand = prng(6);
+  const modes = ["idle", "user", "system", "iowait", "irq", "softirq", "steal", "nice"];
+  const names = [
+    "node_cpu_seconds_total",
+    "node_network_receive_bytes_total",
+    "node_disk_io_time_seconds_total",
+  ];
+  return Array.from({ length: SERIES }, (_, s) => {
+    const labels: [string, string][] = [
+      ["__name__", names[s % names.length]!],
+      ["job", "node"],
+      ["instance", `host-${Math.floor(s / 100)}.example.org:9100`],
+      ["cpu", String(s % 64)],
+      ["mode", modes[s % modes.length]!],
+      ["datacenter", `dc-${s % 4}`],
+      ["rack", `r${Math.floor(rand() * 40)}`],
+      ["series", String(s)],
+    ];
+    const out: number[] = [];
+    for (const [n, v] of labels) {
+      const label: number[] = [];
+      field(label, 0x0a, utf8.encode(n));
+      field(label, 0x12, utf8.encode(v));
+      field(out, 0x0a, label);
+    }
+    return Uint8Array.from(out);
+  });
+}
+
+/** Snappy WriteRequests: per round, the SERIES series in requests of SAMPLES_PER_REQUEST. */
+function requestBodies(labels: readonly Uint8Array[], rounds: number): Uint8Array[] {
+  const rand = prng(7);
+  const bodies: Uint8Array[] = [];
+  const sample = new DataView(new ArrayBuffer(8));
+  for (let r = 0; r < rounds; r++) {
+    for (let first = 0; first < SERIES; first += SAMPLES_PER_REQUEST) {
+      const out: number[] = [];
+      for (let s = first; s < Math.min(first + SAMPLES_PER_REQUEST, SERIES); s++) {
+        const ts: number[] = [...labels[s]!];
+        const body: number[] = [0x09];
+        sample.setFloat64(0, Math.round(rand() * 1e6) / 100, true);
+        for (let i = 0; i < 8; i++) body.push(sample.getUint8(i));
+        body.push(0x10);
+        varint(body, T0 + r * 15_000 + (s % 1000));
+        field(ts, 0x12, body);
+        field(out, 0x0a, ts);
+      }
+      bodies.push(compress(Uint8Array.from(out)));
+    }
+  }
+  return bodies;
+}
+
+function post(agent: Agent, port: number, body: Uint8Array): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        agent,
+        host: "127.0.0.1",
+        port,
+        method: "POST",
+        path: "/api/v1/write",
+        headers: {
+          authorization: "basic YWRtaW46",
+          "content-type": "application/x-protobuf",
+          "content-encoding": "snappy",
+          "x-prometheus-remote-write-version": "0.1.0",
+          "content-length": body.length,
+        },
+      },
+      (res) => {
+        res.resume();
+        res.on("end", () => resolve(res.statusCode ?? 0));
+      },
+    );
+    req.on("error", reject);
+    req.end(body);
+  });
+}
+
+export async function run(): Promise<void> {
+  section(
+    `remote write: ${SERIES.toLocaleString("en-US")} series × 8 labels, ${SAMPLES_PER_REQUEST} samples/request, ${SENDERS} senders, durable`,
+  );
+  const dataDir = await mkdtemp(join(tmpdir(), "gnocchi-ts-bench-remote-write-"));
+  const config = {
+    ...DEFAULT_CONFIG,
+    dataDir,
+    host: "127.0.0.1",
+    port: 0,
+    logLevel: "warn" as const,
+  };
+  const indexer = await openIndexer(config);
+  await upgradeIndexer(indexer, config);
+  await indexer.close();
+  const server = await startServer(config, {
+    role: "api",
+    version: "bench",
+    logger: createLogger("warn"),
+  });
+  const agent = new Agent({ keepAlive: true, maxSockets: SENDERS });
+  try {
+    const labels = seriesLabels();
+    const bodies = requestBodies(labels, ROUNDS);
+    const perRound = Math.ceil(SERIES / SAMPLES_PER_REQUEST);
+
+    const t0 = performance.now();
+    for (let i = 0; i < perRound; i++) {
+      const status = await post(agent, server.port, bodies[i]!);
+      if (status !== 204) throw new Error(`first round: HTTP ${status}`);
+    }
+    const created = (performance.now() - t0) / 1000;
+
+    let peakRss = process.memoryUsage().rss;
+    const sampler = setInterval(() => {
+      peakRss = Math.max(peakRss, process.memoryUsage().rss);
+    }, 200);
+    let next = perRound;
+    let requests = 0;
+    let failures = 0;
+    const start = performance.now();
+    const deadline = start + SECONDS * 1000;
+    await Promise.all(
+      Array.from({ length: SENDERS }, async () => {
+        while (performance.now() < deadline) {
+          const body = bodies[next++ % bodies.length]!;
+          const status = await post(agent, server.port, body);
+          if (status === 204) requests++;
+          else failures++;
+        }
+      }),
+    );
+    const elapsed = (performance.now() - start) / 1000;
+    clearInterval(sampler);
+    peakRss = Math.max(peakRss, process.memoryUsage().rss);
+
+    report({
+      name: "first write of every series (creates them)",
+      value: SERIES / created,
+      unit: "series/s",
+    });
+    report({
+      name: "samples accepted, steady state",
+      value: (requests * SAMPLES_PER_REQUEST) / elapsed,
+      unit: "samples/s",
+      target: ">= 1,350,000 (VictoriaMetrics 1.79 here)",
+    });
+    report({ name: "requests accepted", value: requests / elapsed, unit: "requests/s" });
+    if (failures > 0) report({ name: "requests refused", value: failures, unit: "requests" });
+    report({ name: "peak RSS (server and load generator)", value: peakRss / 2 ** 20, unit: "MiB" });
+  } finally {
+    agent.destroy();
+    await server.close();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,106 @@
+/**
+ * Which stored aggregate a PromQL selector reads (the approximation rules of
+ * the README's "PromQL on pre-aggregated data"):
+ *
+ * - granularity: the coarsest one no coarser than what the query resolves
+ *   (the step; the window of a range function, half of it for `rate` and
+ *   the other functions of two samples) among those retained for the time
+ *   range (95 % of it at least); the finest retained one when all are coarser (always, for
+ *   an instant query of a plain selector, which wants the newest value, and
+ *   of a bare range selector, which returns the samples themselves); the
+ *   longest-lived one when none covers the range. A one-year panel at a 1 h step then
+ *   reads the 1 h archive, a five-minute panel the finest.
+ * - method: what the enclosing function would compute from the raw samples,
+ *   so bucket-level aggregates compose (`max_over_time` → max of maxima,
+ *   `sum_over_time` → sum of sums); counters, `rate` and plain selectors read
+ *   `last`, the value a scrape at the bucket's end would have seen. When the
+ *   policy lacks the method, the next best one it has.
+ */
+import type { ArchivePolicy } from "../carbonara/archive-policy.js";
+import type { Micros } from "../carbonara/time.js";
+import type { SelectHints } from "./series-source.js";
+
+export interface ArchiveChoice {
+  readonly method: string;
+  readonly granularity: Micros;
+  /** The archive's retention (null: forever), for the reader's truncation. */
+  readonly timespan: Micros | null;
+}
+
+/** Functions whose result a bucket aggregate gives exactly (or, for avg, up to bucket weights). */
+const METHOD_OF_FUNCTION: Readonly<Record<string, string>> = {
+  max_over_time: "max",
+  min_over_time: "min",
+  avg_over_time: "mean",
+  sum_over_time: "sum",
+  count_over_time: "count",
+};
+
+/** Functions that need two samples in a window: read an archive with at least two buckets per window. */
+const TWO_SAMPLE_FUNCTIONS = new Set([
+  "rate",
+  "increase",
+  "delta",
+  "irate",
+  "idelta",
+  "deriv",
+  "predict_linear",
+  "resets",
+  "changes",
+]);
+
+/** Counter functions: without `last`, a bucket's maximum is its last value unless the counter reset. */
+const COUNTER_FUNCTIONS = new Set(["rate", "increase", "irate", "resets"]);
+
+/** The stored method to read, in order of preference, for the function a selector feeds. */
+export function methodPreference(func: string): readonly string[] {
+  const wanted = METHOD_OF_FUNCTION[func];
+  if (wanted !== undefined) return [wanted, "last", "mean"];
+  if (COUNTER_FUNCTIONS.has(func)) return ["last", "max", "mean"];
+  return ["last", "mean", "max"];
+}
+
+export function chooseMethod(policy: ArchivePolicy, func: string): string | undefined {
+  const stored = policy.aggregationMethods;
+  for (const m of methodPreference(func)) if (stored.includes(m)) return m;
+  // Only rate:/percentile methods: a plain one of those beats nothing.
+  return stored.find((m) => !m.startsWith("rate:")) ?? stored[0];
+}
+
+/**
+ * The archive for a selector with these hints (times in ms) at wall-clock
+ * `nowMs`, or undefined when the policy stores nothing readable.
+ */
+export function chooseArchive(
+  policy: ArchivePolicy,
+  hints: SelectHints,
+  nowMs: number,
+): ArchiveChoice | undefined {
+  const method = chooseMethod(policy, hints.func);
+  if (method === undefined || policy.definition.length === 0) return undefined;
+  const items = [...policy.definition].sort((a, b) => a.granularity - b.granularity);
+  // What the query resolves, µs: the step, narrowed by a range function's window
+  // (half of it for functions of two or more samples); an instant query of a
+  // plain selector wants the newest value, so the finest archive.
+  let limit = hints.step > 0 ? hints.step : Number.POSITIVE_INFINITY;
+  if (hints.range > 0 && hints.func === "" && hints.step === 0)
+    limit = 0; // `x[5m]` itself: the raw samples
+  else if (hints.range > 0)
+    limit = Math.min(limit, TWO_SAMPLE_FUNCTIONS.has(hints.func) ? hints.range / 2 : hints.range);
+  else if (hints.step === 0) limit = 0;
+  limit *= 1000;
+  // "Retained for the range": keeps at least 95 % of it, so a one-day archive still
+  // serves a "last 24 hours" panel whose first window reaches a few minutes further back.
+  const oldest = (hints.start + (hints.end - hints.start) / 20) * 1000;
+  const now = nowMs * 1000;
+  const retained = items.filter((i) => i.timespan === null || now - i.timespan <= oldest);
+  let pick = retained.length === 0 ? undefined : retained[0];
+  for (const i of retained) if (i.granularity <= limit) pick = i;
+  if (pick === undefined) {
+    // Nothing covers the whole range: the archive that reaches furthest back.
+    pick = items.reduce((best, i) =>
+      i.timespan === null || (best.timespan !== null && i.timespan > best.timespan) ? i : best,
+    );
+  }
+  return { method, granularity: pick.granularity, timespan: pick.timespan };
+}

@@ -1,0 +1,156 @@
+/**
+ * The SeriesSource of the HTTP API: PromQL over what /v1 stores.
+ *
+ * - Selection: the label index (src/indexer/label-store.ts) gives the
+ *   metrics whose label set matches; of those, only the active ones the
+ *   caller may read (metric-access.ts) are read.
+ * - Reads: one stored aggregate per metric, chosen from the selector's
+ *   hints (archive-choice.ts), through the storage reader; pending measures
+ *   of the selected metrics are processed first (Gnocchi's `refresh`), so a
+ *   query sees every sample acknowledged before it started.
+ * - Times: a bucket's point carries its start (Gnocchi's convention), in ms.
+ *   Where the archive does not downsample (one sample per bucket) that is
+ *   the sample's time floored to the granularity.
+ * - Staleness: a `last` bucket ending with a staleness marker keeps its
+ *   bits; in other methods a NaN bucket can only come from a marker mixed
+ *   into the bucket, so it becomes one (the series ended there).
+ *
+ * One instance per query: it holds the caller and caches metric rows
+ * between the query's selectors.
+ */
+import type { Credentials } from "../indexer/acl.js";
+import type { SqlExecutor } from "../indexer/driver.js";
+import type { LabelStore } from "../indexer/label-store.js";
+import type { MetricWithPolicy } from "../indexer/metric-store.js";
+import type { AggregateReader } from "../storage/aggregate-reader.js";
+import { chooseArchive } from "./archive-choice.js";
+import { readableMetrics } from "./metric-access.js";
+import {
+  type LabelMatcher,
+  type SelectHints,
+  type SeriesData,
+  type SeriesSource,
+  STALE_NAN,
+} from "./series-source.js";
+
+export interface StorageSourceOptions {
+  readonly db: SqlExecutor;
+  readonly reader: Pick<AggregateReader, "getMeasures" | "refresh">;
+  readonly labels: LabelStore;
+  readonly creds: Credentials;
+  /** Lock wait of the pending-measure processing, ms (then RefreshTimeoutError, 503). */
+  readonly refreshTimeoutMs?: number;
+  /** Wall clock, ms (retention decisions). */
+  readonly now?: () => number;
+}
+
+const EMPTY: readonly SeriesData[] = [];
+
+export class StorageSeriesSource implements SeriesSource {
+  readonly #opts: StorageSourceOptions;
+  /** Metric rows already checked in this query (null: not readable or not active). */
+  readonly #metrics = new Map<string, MetricWithPolicy | null>();
+  /** Reads started in this query, so two selectors over the same aggregate share one. */
+  readonly #reads = new Map<string, Promise<SeriesData | undefined>>();
+
+  constructor(opts: StorageSourceOptions) {
+    this.#opts = opts;
+  }
+
+  async select(
+    matchers: readonly LabelMatcher[],
+    mint: number,
+    maxt: number,
+    hints: SelectHints,
+  ): Promise<readonly SeriesData[]> {
+    // A series first seen after the range cannot have samples in it. (last_seen is
+    // not used: the index does not follow other processes' updates of it.)
+    const ids = this.#opts.labels.select(matchers, { end: maxt * 1000 });
+    if (ids.length === 0) return EMPTY;
+    const metrics = await this.#readable(ids);
+    if (metrics.length === 0) return EMPTY;
+    await this.#opts.reader.refresh(
+      metrics.map((m) => m.id),
+      this.#opts.refreshTimeoutMs,
+    );
+    const now = (this.#opts.now ?? Date.now)();
+    const out = await Promise.all(metrics.map((m) => this.#read(m, mint, maxt, hints, now)));
+    return out.filter((s): s is SeriesData => s !== undefined);
+  }
+
+  async #readable(ids: readonly string[]): Promise<MetricWithPolicy[]> {
+    const unknown = ids.filter((id) => !this.#metrics.has(id));
+    if (unknown.length > 0) {
+      const found = await readableMetrics(this.#opts.db, this.#opts.creds, unknown);
+      for (const id of unknown) this.#metrics.set(id, found.get(id) ?? null);
+    }
+    const out: MetricWithPolicy[] = [];
+    for (const id of ids) {
+      const m = this.#metrics.get(id);
+      if (m) out.push(m);
+    }
+    return out;
+  }
+
+  #read(
+    metric: MetricWithPolicy,
+    mint: number,
+    maxt: number,
+    hints: SelectHints,
+    now: number,
+  ): Promise<SeriesData | undefined> {
+    const choice = chooseArchive(metric.archivePolicy, hints, now);
+    if (choice === undefined) return Promise.resolve(undefined);
+    const key = `${metric.id} ${choice.method} ${choice.granularity} ${mint} ${maxt}`;
+    let read = this.#reads.get(key);
+    if (read === undefined) {
+      read = this.#load(metric, choice.method, choice.granularity, choice.timespan, mint, maxt);
+      this.#reads.set(key, read);
+    }
+    return read;
+  }
+
+  async #load(
+    metric: MetricWithPolicy,
+    method: string,
+    granularity: number,
+    timespan: number | null,
+    mint: number,
+    maxt: number,
+  ): Promise<SeriesData | undefined> {
+    const labels = this.#opts.labels.labelsOf(metric.id);
+    if (labels === undefined) return undefined;
+    const r = await this.#opts.reader.getMeasures({
+      metricId: metric.id,
+      method,
+      granularity,
+      timespan,
+      from: Math.floor(mint * 1000),
+      // `to` is exclusive on the bucket start: keep the bucket starting at maxt.
+      to: Math.floor(maxt * 1000) + 1,
+    });
+    if (r === undefined || r.timestamps.length === 0) return undefined;
+    const timestamps = microsToMillis(r.timestamps);
+    const values = method === "last" || method === "first" ? r.values : nanAsStale(r.values);
+    return { labels, timestamps, values };
+  }
+}
+
+/** µs → ms in a new array (a plain function, so the loop is optimized on its own). */
+function microsToMillis(us: Float64Array): Float64Array {
+  const n = us.length;
+  const ms = new Float64Array(n);
+  for (let i = 0; i < n; i++) ms[i] = us[i]! / 1000;
+  return ms;
+}
+
+/** NaN buckets as staleness markers (copying only when there is one). */
+function nanAsStale(values: Float64Array): Float64Array {
+  let out = values;
+  for (let i = 0; i < values.length; i++) {
+    if (!Number.isNaN(values[i]!)) continue;
+    if (out === values) out = values.slice();
+    out[i] = STALE_NAN;
+  }
+  return out;
+}

@@ -1,0 +1,179 @@
+/**
+ * The API as src/server.ts wires it, for the Prometheus API and Grafana
+ * tests: the Hono app (upstream fixture options, prefix `/gnocchi`) over a
+ * real storage engine with metricd running, the real remote-write ingester
+ * (samples go in through `POST /api/v1/write`), and the PromQL limits.
+ * Closed after the file.
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Hono } from "hono";
+import { afterAll } from "vitest";
+import { resolveArchivePolicyItem } from "../../src/carbonara/archive-policy.js";
+import { createApp } from "../../src/gnocchi-api/app.js";
+import type { AppEnv } from "../../src/gnocchi-api/context.js";
+import { createLogger } from "../../src/gnocchi-api/logging.js";
+import { ApiMetrics } from "../../src/gnocchi-api/metrics.js";
+import { EMPTY_STATUS_SOURCE } from "../../src/gnocchi-api/status.js";
+import { createArchivePolicy } from "../../src/indexer/archive-policy-store.js";
+import type { SqlDriver } from "../../src/indexer/driver.js";
+import { IndexerMetricCatalog } from "../../src/indexer/metric-catalog.js";
+import type { PromQLLimits } from "../../src/promql-lite/http/service.js";
+import { RemoteWriteIngester } from "../../src/remote-write/ingester.js";
+import { StorageEngine } from "../../src/storage/storage-engine.js";
+import { ADMIN, BASE, FIXTURE_OPTIONS, FOOBAR } from "../gnocchi-api/helpers.js";
+import { encodeWriteRequest, series, snappy } from "../remote-write/proto.js";
+
+export { ADMIN, FOOBAR };
+/** Basic auth of a third user, `other`. */
+export const OTHER = `basic ${Buffer.from("other:").toString("base64")}`;
+
+export const PROM_POLICY = "prom";
+const S = 1_000_000;
+
+/** The policy remote-written series get: 1 s for an hour, 1 min for a day, 1 h for a year. */
+export async function createPromPolicy(db: SqlDriver): Promise<void> {
+  await createArchivePolicy(db, {
+    name: PROM_POLICY,
+    backWindow: 0,
+    aggregationMethods: ["last", "mean", "max", "min", "sum", "count"],
+    definition: [
+      resolveArchivePolicyItem({ granularity: S, points: 3600 }),
+      resolveArchivePolicyItem({ granularity: 60 * S, points: 1440 }),
+      resolveArchivePolicyItem({ granularity: 3600 * S, points: 8760 }),
+    ],
+  });
+}
+
+export interface PromHarness {
+  app(): Promise<Hono<AppEnv>>;
+  storage(): Promise<StorageEngine>;
+  /** Remote-writes series (labels, [ms, value] samples) as `user`; throws unless 204. */
+  write(
+    data: readonly {
+      labels: Record<string, string>;
+      samples: readonly (readonly [number, number])[];
+    }[],
+    user?: string,
+  ): Promise<void>;
+  get(
+    path: string,
+    params?: Record<string, string | string[]>,
+    user?: string | undefined,
+  ): Promise<Response>;
+  /** POST `path` with `params` as a form body. */
+  postForm(
+    path: string,
+    params: Record<string, string | string[]>,
+    user?: string,
+  ): Promise<Response>;
+  /** POST `path` with a JSON body. */
+  postJson(path: string, body: unknown, user?: string): Promise<Response>;
+}
+
+/**
+ * The encoder computes with the staleness marker and x86 sets its quiet bit
+ * (0x7ff8000000000002): put Prometheus' exact bits back, as it sends them.
+ */
+function staleBits(bytes: Uint8Array): Uint8Array {
+  const quiet = [2, 0, 0, 0, 0, 0, 0xf8, 0x7f];
+  for (let i = 0; i + 8 <= bytes.length; i++) {
+    if (quiet.every((b, k) => bytes[i + k] === b)) bytes[i + 6] = 0xf0;
+  }
+  return bytes;
+}
+
+function search(params: Record<string, string | string[]>): URLSearchParams {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params))
+    for (const x of Array.isArray(v) ? v : [v]) q.append(k, x);
+  return q;
+}
+
+export function promHarness(db: () => SqlDriver, limits?: PromQLLimits): PromHarness {
+  let ready: Promise<{ app: Hono<AppEnv>; storage: StorageEngine; dir: string }> | undefined;
+  afterAll(async () => {
+    const opened = await ready;
+    if (opened === undefined) return;
+    await opened.storage.close();
+    await rm(opened.dir, { recursive: true, force: true });
+  });
+  const open = () => {
+    ready ??= (async () => {
+      const dir = await mkdtemp(join(tmpdir(), "gnocchi-ts-promql-"));
+      const storage = await StorageEngine.open({
+        dataDir: dir,
+        sacks: 8,
+        catalog: new IndexerMetricCatalog(db()),
+        metricd: { workers: 1, processingDelayMs: 200, cleanupDelayMs: 3_600_000 },
+      });
+      storage.metricd.start();
+      const remoteWrite = new RemoteWriteIngester({
+        db: db(),
+        incoming: storage.incoming,
+        archivePolicy: PROM_POLICY,
+        sightingsIntervalMs: 0,
+      });
+      const app = createApp({
+        options: FIXTURE_OPTIONS,
+        db: db(),
+        storage,
+        status: EMPTY_STATUS_SOURCE,
+        metrics: new ApiMetrics({ defaultMetrics: false }),
+        logger: createLogger("silent"),
+        version: "4.4.2",
+        remoteWrite,
+        ...(limits === undefined ? {} : { promqlLimits: limits }),
+      });
+      return { app, storage, dir };
+    })();
+    return ready;
+  };
+  const request = async (path: string, init: RequestInit, user: string | undefined) => {
+    const headers = new Headers(init.headers);
+    if (user !== undefined && user !== "") headers.set("authorization", user);
+    return (await open()).app.request(`${BASE}${path}`, { ...init, headers });
+  };
+  return {
+    app: async () => (await open()).app,
+    storage: async () => (await open()).storage,
+    async write(data, user = ADMIN) {
+      const body = snappy(
+        staleBits(encodeWriteRequest({ series: data.map((d) => series(d.labels, d.samples)) })),
+      );
+      const r = await request(
+        "/api/v1/write",
+        {
+          method: "POST",
+          headers: { "content-type": "application/x-protobuf", "content-encoding": "snappy" },
+          body,
+        },
+        user,
+      );
+      if (r.status !== 204) throw new Error(`remote write: ${r.status} ${await r.text()}`);
+    },
+    get: (path, params = {}, user = ADMIN) =>
+      request(`${path}?${search(params)}`, { method: "GET" }, user),
+    postForm: (path, params, user = ADMIN) =>
+      request(
+        path,
+        {
+          method: "POST",
+          headers: { "content-type": "application/x-www-form-urlencoded" },
+          body: search(params).toString(),
+        },
+        user,
+      ),
+    postJson: (path, body, user = ADMIN) =>
+      request(
+        path,
+        {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify(body),
+        },
+        user,
+      ),
+  };
+}

@@ -1,0 +1,150 @@
+/**
+ * The storage SeriesSource: which archive and method a selector reads
+ * (archive-choice.ts, pure), and what that gives end to end on a sawtooth
+ * gauge stored at 1 s, 1 min and 1 h: raw values where the data is not
+ * downsampled, bucket aggregates composing as the functions expect where
+ * it is.
+ */
+import { describe, expect, it } from "vitest";
+import type { ArchivePolicy } from "../../src/carbonara/archive-policy.js";
+import { resolveArchivePolicyItem } from "../../src/carbonara/archive-policy.js";
+import { chooseArchive, chooseMethod } from "../../src/promql-lite/archive-choice.js";
+import type { SelectHints } from "../../src/promql-lite/series-source.js";
+import { describeDrivers } from "../indexer/drivers.js";
+import { createPromPolicy, promHarness } from "./http-helpers.js";
+
+const S = 1_000_000;
+const MIN = 60_000;
+const HOUR = 60 * MIN;
+const DAY = 24 * HOUR;
+
+const policy = (methods: string[]): ArchivePolicy => ({
+  name: "p",
+  backWindow: 0,
+  aggregationMethods: methods,
+  definition: [
+    resolveArchivePolicyItem({ granularity: S, points: 3600 }),
+    resolveArchivePolicyItem({ granularity: 60 * S, points: 1440 }),
+    resolveArchivePolicyItem({ granularity: 3600 * S, points: 8760 }),
+  ],
+});
+const ALL = policy(["last", "mean", "max", "min", "sum", "count"]);
+const NOW = 1_800_000_000_000;
+
+function hints(h: Partial<SelectHints> & { start: number }): SelectHints {
+  return { end: NOW, step: 0, range: 0, func: "", grouping: [], by: false, ...h };
+}
+
+describe("chooseArchive", () => {
+  it("range query: the coarsest archive no coarser than the step, retained for the range", () => {
+    const day = chooseArchive(ALL, hints({ start: NOW - DAY, step: 60_000 }), NOW);
+    expect(day).toMatchObject({ method: "last", granularity: 60 * S });
+    const year = chooseArchive(ALL, hints({ start: NOW - 360 * DAY, step: HOUR }), NOW);
+    expect(year).toMatchObject({ method: "last", granularity: 3600 * S });
+    const fine = chooseArchive(ALL, hints({ start: NOW - 30 * MIN, step: 15_000 }), NOW);
+    expect(fine?.granularity).toBe(S);
+  });
+
+  it("an archive not retained for the whole range is passed over", () => {
+    // 1 s is kept an hour: a two-hour range at a 1 s step reads the minutes.
+    expect(chooseArchive(ALL, hints({ start: NOW - 2 * HOUR, step: 1000 }), NOW)?.granularity).toBe(
+      60 * S,
+    );
+    // Nothing keeps two years: the longest-lived archive.
+    expect(chooseArchive(ALL, hints({ start: NOW - 730 * DAY, step: DAY }), NOW)?.granularity).toBe(
+      3600 * S,
+    );
+  });
+
+  it("a range function's window narrows the choice (half of it for rate)", () => {
+    const rate = chooseArchive(
+      ALL,
+      hints({ start: NOW - DAY, step: HOUR, range: 5 * MIN, func: "rate" }),
+      NOW,
+    );
+    expect(rate).toMatchObject({ method: "last", granularity: 60 * S });
+    const max = chooseArchive(
+      ALL,
+      hints({ start: NOW - DAY, step: HOUR, range: HOUR, func: "max_over_time" }),
+      NOW,
+    );
+    expect(max).toMatchObject({ method: "max", granularity: 3600 * S });
+  });
+
+  it("instant queries of plain and bare range selectors read the finest archive", () => {
+    expect(chooseArchive(ALL, hints({ start: NOW - 5 * MIN }), NOW)?.granularity).toBe(S);
+    expect(chooseArchive(ALL, hints({ start: NOW - HOUR, range: HOUR }), NOW)?.granularity).toBe(S);
+  });
+
+  it("maps functions onto stored methods, with fallbacks", () => {
+    expect(chooseMethod(ALL, "max_over_time")).toBe("max");
+    expect(chooseMethod(ALL, "min_over_time")).toBe("min");
+    expect(chooseMethod(ALL, "avg_over_time")).toBe("mean");
+    expect(chooseMethod(ALL, "sum_over_time")).toBe("sum");
+    expect(chooseMethod(ALL, "count_over_time")).toBe("count");
+    expect(chooseMethod(ALL, "rate")).toBe("last");
+    expect(chooseMethod(ALL, "")).toBe("last");
+    const noLast = policy(["mean", "max", "min", "sum", "count", "std"]);
+    expect(chooseMethod(noLast, "rate")).toBe("max");
+    expect(chooseMethod(noLast, "")).toBe("mean");
+    expect(chooseMethod(policy(["95pct"]), "")).toBe("95pct");
+  });
+});
+
+/** Minute-aligned, 100 minutes ago: 6,000 one-second samples end about now. */
+const BASE = Math.floor(Date.now() / MIN) * MIN - 100 * MIN;
+/** -(seconds mod 60): a bucket of a minute has max 0, min and last -59, mean -29.5, sum -1770. */
+const saw = (ms: number) => -(((ms - BASE) / 1000) % 60);
+
+describeDrivers(
+  "StorageSeriesSource",
+  (ctx) => {
+    const api = promHarness(ctx.db);
+
+    async function range(query: string, start: number, end: number, step: number) {
+      const r = await api.get("/api/v1/query_range", {
+        query,
+        start: String(start / 1000),
+        end: String(end / 1000),
+        step: String(step / 1000),
+      });
+      const body = (await r.json()) as { data: { result: { values: [number, string][] }[] } };
+      expect(r.status).toBe(200);
+      return body.data.result.flatMap((s) => s.values.map(([t, v]) => [t * 1000, Number(v)]));
+    }
+
+    it("stores a sawtooth at 1 s for 100 minutes", async () => {
+      await createPromPolicy(ctx.db());
+      const samples: [number, number][] = [];
+      for (let t = BASE; t < BASE + 100 * MIN; t += 1000) samples.push([t, saw(t)]);
+      await api.write([{ labels: { __name__: "saw", job: "t", instance: "i" }, samples }]);
+    });
+
+    it("reads raw values where the archive is not downsampled", async () => {
+      const start = BASE + 80 * MIN + 7000;
+      const points = await range("saw", start, start + 2 * MIN, 1000);
+      expect(points).toHaveLength(121);
+      for (const [t, v] of points) expect(v).toBe(saw(t!));
+    });
+
+    it("reads the 1 min archive for a 1 min step, each function from its method", async () => {
+      const start = BASE + 50 * MIN;
+      const end = BASE + 60 * MIN;
+      const values = async (q: string) => [
+        ...new Set((await range(q, start, end, MIN)).map((p) => p[1])),
+      ];
+      expect(await values("saw")).toEqual([-59]);
+      expect(await values("max_over_time(saw[1m])")).toEqual([0]);
+      expect(await values("min_over_time(saw[1m])")).toEqual([-59]);
+      expect(await values("avg_over_time(saw[1m])")).toEqual([-29.5]);
+      // The window [t - 1m, t] holds two bucket points.
+      expect(await values("sum_over_time(saw[1m])")).toEqual([-3540]);
+    });
+
+    it("a query at a fine step over more than the 1 s archive keeps falls back to minutes", async () => {
+      const points = await range("saw", BASE + 10 * MIN, BASE + 95 * MIN, 30_000);
+      expect(new Set(points.map((p) => p[1]))).toEqual(new Set([-59]));
+    });
+  },
+  { upgrade: { createDefaultPolicies: false } },
+);
