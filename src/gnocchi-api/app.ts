@@ -54,6 +54,11 @@ export function createApp(deps: ApiDeps): Hono<AppEnv> {
   app.use("/v1/*", acceptJson());
   for (const [path, routes] of JSON_ROUTES) app.route(path, routes);
 
+  // gnocchiclient builds some URLs with a doubled slash (`/v1/archive_policy//low`);
+  // WSGI servers collapse them, so routes see the single-slash path here too.
+  const fetch = app.fetch;
+  app.fetch = (request, ...rest) => fetch(collapseSlashes(request), ...rest);
+
   app.notFound((c) => errorResponse(c, notFound()));
   app.onError((error, c) => {
     const http = toHttpError(error);
@@ -66,4 +71,11 @@ export function createApp(deps: ApiDeps): Hono<AppEnv> {
     return errorResponse(c, http);
   });
   return app;
+}
+
+function collapseSlashes(request: Request): Request {
+  const url = new URL(request.url);
+  if (!url.pathname.includes("//")) return request;
+  url.pathname = url.pathname.replace(/\/{2,}/g, "/");
+  return new Request(url, request);
 }

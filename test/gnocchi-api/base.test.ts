@@ -34,6 +34,22 @@ describeDrivers(
       }
     });
 
+    it("routes paths with doubled slashes as gnocchiclient sends them, bodies included", async () => {
+      const created = await api.request("POST", "/v1/archive_policy", {
+        headers: admin,
+        body: { name: "doubled", definition: [{ granularity: "1s", points: 10 }] },
+      });
+      expect(created.status).toBe(201);
+      const res = await api.request("PATCH", "//v1/archive_policy//doubled", {
+        headers: admin,
+        body: { definition: [{ granularity: "1s", points: 20 }] },
+      });
+      expect(res.status).toBe(200);
+      expect(
+        ((await res.json()) as { definition: { points: number }[] }).definition[0]?.points,
+      ).toBe(20);
+    });
+
     it("rewrites URLs from Forwarded and X-Forwarded-* headers", async () => {
       const fwd = await api.request("GET", "/", {
         headers: { forwarded: "for=192.0.2.60;proto=http;host=foobar" },

@@ -137,6 +137,12 @@ describeDrivers(
       });
       expect(badName.status).toBe(400);
       expect(await badName.text()).toContain("'/' is not supported in metric name");
+      // resource.yaml: the name is refused before the missing id is noticed.
+      const badNameNoId = await api.request("POST", "/v1/resource/generic", {
+        body: { metrics: { "disk/iops": { archive_policy_name: "medium" } } },
+      });
+      expect(badNameNoId.status).toBe(400);
+      expect(await badNameNoId.text()).toContain("'/' is not supported in metric name");
       const badDate = await api.request("POST", "/v1/resource/generic", {
         headers: { accept: "application/json" },
         body: { id: "x", started_at: "not a date" },

@@ -7,7 +7,11 @@
  */
 import type { Micros } from "../../carbonara/time.js";
 import { parseTimestamp } from "../../carbonara/timestamp.js";
-import { InvalidInputError, InvalidResourceIdError } from "../../indexer/errors.js";
+import {
+  InvalidInputError,
+  InvalidMetricNameError,
+  InvalidResourceIdError,
+} from "../../indexer/errors.js";
 import { resourceIdFromInput } from "../../indexer/resource-id.js";
 import type { MetricRef, ResourceMetrics } from "../../indexer/resource-metrics.js";
 import type { ResourceChanges, ResourceCreate } from "../../indexer/resource-store.js";
@@ -34,12 +38,14 @@ function optionalString(value: unknown, key: string): string | null {
   throw new InvalidInputError("expected str", [key]);
 }
 
-/** `{name: <metric uuid> | {"archive_policy_name"?, "unit"?}}` (names and units are checked by the indexer). */
+/** `{name: <metric uuid> | {"archive_policy_name"?, "unit"?}}` (name lengths and units are checked by the indexer). */
 function metrics(value: unknown): ResourceMetrics {
   if (!isObject(value)) throw new InvalidInputError("expected a dictionary", ["metrics"]);
   const out: Record<string, MetricRef> = {};
   for (const [name, ref] of Object.entries(value)) {
     const path = ["metrics", name];
+    // Gnocchi's schema checks names as it walks the keys, so this comes before a missing `id`.
+    if (name.includes("/")) throw new InvalidMetricNameError(name);
     if (typeof ref === "string") {
       out[name] = ref;
       continue;
