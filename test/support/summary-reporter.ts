@@ -1,8 +1,18 @@
 /**
  * Prints the plain closing line `N passed, N failed, N skipped` after a run,
  * so CI logs state the test count in a form any reader (human or CI) parses.
+ * A test that never ran because a hook of its suite (or module) failed counts
+ * as failed, not skipped: a `beforeAll` that cannot start a server must not
+ * read as a green run.
  */
-import type { Reporter, TestModule } from "vitest/node";
+import type { Reporter, TestCase, TestModule } from "vitest/node";
+
+function underFailedHook(test: TestCase): boolean {
+  for (let node = test.parent; ; node = node.parent) {
+    if (node.errors().length > 0) return true;
+    if (node.type === "module") return false;
+  }
+}
 
 export default class SummaryReporter implements Reporter {
   onTestRunEnd(testModules: ReadonlyArray<TestModule>): void {
@@ -13,7 +23,7 @@ export default class SummaryReporter implements Reporter {
       for (const test of module.children.allTests()) {
         const state = test.result().state;
         if (state === "passed") passed++;
-        else if (state === "failed") failed++;
+        else if (state === "failed" || underFailedHook(test)) failed++;
         else skipped++;
       }
       if (module.state() === "failed" && module.children.size === 0) failed++;
