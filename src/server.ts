@@ -22,6 +22,7 @@ import { createLogger } from "./gnocchi-api/logging.js";
 import { ApiMetrics } from "./gnocchi-api/metrics.js";
 import { type ApiOptions, normalizePrefix } from "./gnocchi-api/options.js";
 import { incomingStatusSource } from "./gnocchi-api/status.js";
+import { StorageMetrics } from "./gnocchi-api/storage-metrics.js";
 import type { SqlDriver, SqlExecutor } from "./indexer/driver.js";
 import { openPgDriver } from "./indexer/driver-pg.js";
 import { openPgliteDriver } from "./indexer/driver-pglite.js";
@@ -133,6 +134,7 @@ export interface StartOptions {
 export async function startServer(config: Config, options: StartOptions): Promise<RunningServer> {
   const logger = options.logger ?? createLogger(config.logLevel);
   const metrics = new ApiMetrics();
+  const storageMetrics = new StorageMetrics(metrics.registry);
   const queryLatency = new Histogram({
     name: "gnocchi_indexer_query_duration_seconds",
     help: "Indexer statement latency.",
@@ -197,9 +199,11 @@ export async function startServer(config: Config, options: StartOptions): Promis
         cleanupDelayMs: config.metricdCleanupDelay * 1000,
         onError: (error, context) => logger.error({ err: error, context }, "metricd error"),
         onBacklog: (backlog) => logger.info(backlog, "metricd backlog"),
+        onSackProcessed: (seconds) => storageMetrics.sackDuration.observe(seconds),
       },
     });
     closers.push(() => storage.close());
+    storageMetrics.attach(storage);
     if (options.role === "serve" || options.role === "metricd") storage.metricd.start();
     if (options.role === "metricd") {
       logger.info({ sacks, workers: config.metricdWorkers }, "metricd started");

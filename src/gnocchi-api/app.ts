@@ -67,7 +67,9 @@ export function createApp(deps: ApiDeps): Hono<AppEnv> {
       return errorResponse(c, new HttpError(500));
     }
     deps.metrics.countBadRequest(http);
-    if (http.status >= 500) deps.logger.error({ err: error, path: c.req.path }, http.message);
+    // 501 (an InfluxQL query we do not implement) is an answer, not a server fault.
+    if (http.status >= 500 && http.status !== 501)
+      deps.logger.error({ err: error, path: c.req.path }, http.message);
     return errorResponse(c, http);
   });
   return app;

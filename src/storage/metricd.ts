@@ -19,6 +19,7 @@
  * - `stop()` ends the timers and waits for the sacks being processed.
  */
 import { availableParallelism } from "node:os";
+import { performance } from "node:perf_hooks";
 import type { IncomingStore } from "./incoming.js";
 import type { Janitor } from "./janitor.js";
 import type { MetricProcessor } from "./metric-processor.js";
@@ -46,6 +47,8 @@ export interface MetricdOptions {
   readonly onBacklog?: (backlog: BacklogFigures) => void;
   /** Backlog report period (default 60 s). */
   readonly backlogIntervalMs?: number;
+  /** Called after each processed sack with its duration in seconds (self-monitoring). */
+  readonly onSackProcessed?: (seconds: number) => void;
 }
 
 /** What `onBacklog` reports: metrics with pending measures, their batches and measures. */
@@ -256,7 +259,9 @@ export class Metricd {
       return;
     }
     try {
+      const started = performance.now();
       await processor.processSack(sack);
+      this.options.onSackProcessed?.((performance.now() - started) / 1000);
       this.stats.sacksProcessed++;
       this.failures.delete(sack);
       // A capped read, or appends that landed during processing: go again.

@@ -38,6 +38,7 @@ export class StorageEngine {
     readonly janitor: Janitor,
     readonly metricd: Metricd,
     readonly locks: SackLocks,
+    readonly cache: SeriesCache,
   ) {}
 
   static async open(options: StorageEngineOptions): Promise<StorageEngine> {
@@ -70,7 +71,7 @@ export class StorageEngine {
       cache,
     });
     const metricd = new Metricd({ incoming, processor, locks, janitor, ...options.metricd });
-    return new StorageEngine(incoming, aggregates, processor, reader, janitor, metricd, locks);
+    return new StorageEngine(incoming, aggregates, processor, reader, janitor, metricd, locks, cache);
   }
 
   /** Stops metricd, then closes the stores. */
