@@ -267,16 +267,18 @@ export async function run(): Promise<void> {
       end: sec(end),
       step: "60",
     });
+    // Grafana aligns start and end to the step.
+    const endHour = Math.floor(end / HOUR) * HOUR;
     await timeQuery(base, "1 year at 1 h step (1 h archive)", "≤ 100 ms", {
       query,
-      start: sec(end - 365 * DAY),
-      end: sec(end),
+      start: sec(endHour - 365 * DAY),
+      end: sec(endHour),
       step: "3600",
     });
     await timeQuery(base, "1 year at 1 h step, [$__rate_interval] = [1h15s]", "≤ 100 ms", {
       query: "sum by (mode) (rate(node_cpu_seconds_total[1h15s]))",
-      start: sec(end - 365 * DAY),
-      end: sec(end),
+      start: sec(endHour - 365 * DAY),
+      end: sec(endHour),
       step: "3600",
     });
   } finally {

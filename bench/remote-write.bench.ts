@@ -85,21 +85,42 @@ function seriesLabels(): Uint8Array[] {
 function requestBodies(labels: readonly Uint8Array[], rounds: number): Uint8Array[] {
   const rand = prng(7);
   const bodies: Uint8Array[] = [];
-  const sample = new DataView(new ArrayBuffer(8));
+  const longest = Math.max(...labels.map((l) => l.length));
+  const buf = new Uint8Array(SAMPLES_PER_REQUEST * (longest + 40));
+  const view = new DataView(buf.buffer);
+  let at = 0;
+  const put = (n: number) => {
+    while (n >= 0x80) {
+      buf[at++] = (n & 0x7f) | 0x80;
+      n = Math.floor(n / 128);
+    }
+    buf[at++] = n;
+  };
+  const size = (n: number) => {
+    let bytes = 1;
+    for (; n >= 0x80; bytes++) n = Math.floor(n / 128);
+    return bytes;
+  };
   for (let r = 0; r < rounds; r++) {
     for (let first = 0; first < SERIES; first += SAMPLES_PER_REQUEST) {
-      const out: number[] = [];
+      at = 0;
       for (let s = first; s < Math.min(first + SAMPLES_PER_REQUEST, SERIES); s++) {
-        const ts: number[] = [...labels[s]!];
-        const body: number[] = [0x09];
-        sample.setFloat64(0, Math.round(rand() * 1e6) / 100, true);
-        for (let i = 0; i < 8; i++) body.push(sample.getUint8(i));
-        body.push(0x10);
-        varint(body, T0 + r * 15_000 + (s % 1000));
-        field(ts, 0x12, body);
-        field(out, 0x0a, ts);
+        const timestamp = T0 + r * 15_000 + (s % 1000);
+        const sample = 1 + 8 + 1 + size(timestamp);
+        const series = labels[s]!.length + 2 + sample;
+        buf[at++] = 0x0a;
+        put(series);
+        buf.set(labels[s]!, at);
+        at += labels[s]!.length;
+        buf[at++] = 0x12;
+        put(sample);
+        buf[at++] = 0x09;
+        view.setFloat64(at, Math.round(rand() * 1e6) / 100, true);
+        at += 8;
+        buf[at++] = 0x10;
+        put(timestamp);
       }
-      bodies.push(compress(Uint8Array.from(out)));
+      bodies.push(compress(buf.slice(0, at)));
     }
   }
   return bodies;
