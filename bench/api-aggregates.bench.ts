@@ -15,63 +15,19 @@
  * over requests) is the figure least moved by other load on the machine.
  */
 import { mkdtemp, rm } from "node:fs/promises";
-import { Agent, request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import pino from "pino";
 import { DEFAULT_CONFIG } from "../src/config.js";
 import { startServer } from "../src/server.js";
-import { report, section } from "./harness.js";
+import { percentile, report, section } from "./harness.js";
+import { call, closeConnections, expectStatus } from "./http.js";
 import { prng } from "./workload.js";
 
 const SECONDS = Number(process.env.BENCH_AGGREGATES_SECONDS ?? 10);
 const METRICS = 100;
 const POINTS = 1_440;
-const AUTH = `Basic ${Buffer.from("admin:").toString("base64")}`;
-
-const agent = new Agent({ keepAlive: true, maxSockets: 1 });
-
-interface Reply {
-  readonly status: number;
-  readonly body: string;
-}
-
-function call(base: URL, method: string, path: string, body?: string): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        agent,
-        host: base.hostname,
-        port: base.port,
-        method,
-        path,
-        headers: {
-          authorization: AUTH,
-          ...(body === undefined
-            ? {}
-            : { "content-type": "application/json", "content-length": Buffer.byteLength(body) }),
-        },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on("data", (c: Buffer) => chunks.push(c));
-        res.on("end", () =>
-          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }),
-        );
-        res.on("error", reject);
-      },
-    );
-    req.on("error", reject);
-    req.end(body);
-  });
-}
-
-async function expectStatus(reply: Promise<Reply>, status: number): Promise<Reply> {
-  const r = await reply;
-  if (r.status !== status) throw new Error(`expected ${status}, got ${r.status}: ${r.body}`);
-  return r;
-}
 
 /** A day of one-minute points per metric, a random walk each. */
 function measuresBody(ids: readonly string[]): string {
@@ -113,9 +69,6 @@ async function latencies(send: () => Promise<void>, seconds: number): Promise<Ti
     cpuPerRequest: (used.user + used.system) / 1000 / out.length,
   };
 }
-
-const percentile = (sorted: readonly number[], p: number) =>
-  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 
 export async function run(): Promise<void> {
   section("REST /v1/aggregates (in-process server, loopback, 1 connection)");
@@ -198,7 +151,7 @@ export async function run(): Promise<void> {
       unit: "ms",
     });
   } finally {
-    agent.destroy();
+    closeConnections();
     await server.close();
     await rm(dataDir, { recursive: true, force: true });
   }

@@ -16,14 +16,14 @@
  * figures are lower bounds of what a separate client would see.
  */
 import { mkdtemp, rm } from "node:fs/promises";
-import { Agent, request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import pino from "pino";
 import { DEFAULT_CONFIG } from "../src/config.js";
 import { type RunningServer, startServer } from "../src/server.js";
-import { report, section } from "./harness.js";
+import { percentile, report, section } from "./harness.js";
+import { call, closeConnections, expectStatus } from "./http.js";
 import { prng } from "./workload.js";
 
 const INGEST_SECONDS = Number(process.env.BENCH_INGEST_SECONDS ?? 10);
@@ -32,65 +32,6 @@ const METRICS = 1_000;
 const PER_METRIC = 100;
 const IN_FLIGHT = 4;
 const READ_RATE = 200;
-const AUTH = `Basic ${Buffer.from("admin:").toString("base64")}`;
-
-const agent = new Agent({ keepAlive: true, maxSockets: 16 });
-
-interface Reply {
-  readonly status: number;
-  readonly body: string;
-  readonly bytes: number;
-}
-
-/**
- * One request over the keep-alive agent; the answer is read whole (decoded
- * only when `decode`, so the load generator spends little CPU on it).
- */
-function call(
-  base: URL,
-  method: string,
-  path: string,
-  body?: string | Buffer,
-  decode = true,
-): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        agent,
-        host: base.hostname,
-        port: base.port,
-        method,
-        path,
-        headers: {
-          authorization: AUTH,
-          ...(body === undefined
-            ? {}
-            : { "content-type": "application/json", "content-length": Buffer.byteLength(body) }),
-        },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        let bytes = 0;
-        res.on("data", (c: Buffer) => {
-          bytes += c.length;
-          if (decode || res.statusCode !== 200) chunks.push(c);
-        });
-        res.on("end", () =>
-          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString(), bytes }),
-        );
-        res.on("error", reject);
-      },
-    );
-    req.on("error", reject);
-    req.end(body);
-  });
-}
-
-async function expectStatus(reply: Promise<Reply>, status: number): Promise<Reply> {
-  const r = await reply;
-  if (r.status !== status) throw new Error(`expected ${status}, got ${r.status}: ${r.body}`);
-  return r;
-}
 
 async function start(dataDir: string, role: "serve" | "api"): Promise<RunningServer> {
   return startServer(
@@ -168,10 +109,6 @@ async function ingest(base: URL, ids: readonly string[]): Promise<void> {
   });
 }
 
-function percentile(sorted: readonly number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
-
 async function read(base: URL): Promise<void> {
   await expectStatus(
     call(
@@ -204,7 +141,8 @@ async function read(base: URL): Promise<void> {
   const path = `/v1/metric/${id}/measures`;
   const first = await expectStatus(call(base, "GET", `${path}?refresh=true`), 200);
   const points = (JSON.parse(first.body) as unknown[]).length;
-  for (let i = 0; i < 50; i++) await expectStatus(call(base, "GET", path, undefined, false), 200);
+  for (let i = 0; i < 50; i++)
+    await expectStatus(call(base, "GET", path, undefined, { decode: false }), 200);
 
   const latencies: number[] = [];
   const cpu0 = process.cpuUsage();
@@ -217,7 +155,7 @@ async function read(base: URL): Promise<void> {
     const wait = scheduled - performance.now();
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
     pending.push(
-      expectStatus(call(base, "GET", path, undefined, false), 200).then(() => {
+      expectStatus(call(base, "GET", path, undefined, { decode: false }), 200).then(() => {
         latencies.push(performance.now() - scheduled);
       }),
     );
@@ -262,7 +200,7 @@ export async function run(): Promise<void> {
       await ingest(base, ids);
       await read(base);
     } finally {
-      agent.destroy();
+      closeConnections();
       await server.close();
     }
   } finally {

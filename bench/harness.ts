@@ -45,3 +45,9 @@ export function section(title: string): void {
 export function allFigures(): readonly Figure[] {
   return figures;
 }
+
+/** The p-th percentile (nearest rank) of `samples`, sorted or not. */
+export function percentile(samples: readonly number[], p: number): number {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}

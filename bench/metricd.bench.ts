@@ -27,7 +27,7 @@ import {
 import type { MeasureBatch } from "../src/storage/incoming.js";
 import { InMemoryMetricCatalog } from "../src/storage/metric-catalog.js";
 import { StorageEngine } from "../src/storage/storage-engine.js";
-import { report, section } from "./harness.js";
+import { percentile, report, section } from "./harness.js";
 import { du, prng } from "./workload.js";
 
 const METRICS = Number(process.env.BENCH_METRICS ?? 10_000);
@@ -94,11 +94,6 @@ async function drain(engine: StorageEngine): Promise<void> {
     await engine.metricd.idle();
     if ((await engine.incoming.backlog()).batches === 0) return;
   }
-}
-
-function percentile(samples: number[], p: number): number {
-  const sorted = [...samples].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
 async function steadyState(dataDir: string): Promise<void> {

@@ -17,7 +17,6 @@
  * (pending measures of the selected series are processed first).
  */
 import { mkdtemp, rm } from "node:fs/promises";
-import { Agent, request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -25,52 +24,15 @@ import pino from "pino";
 import { compress } from "snappyjs";
 import { DEFAULT_CONFIG } from "../src/config.js";
 import { startServer } from "../src/server.js";
-import { report, section } from "./harness.js";
+import { percentile, report, section } from "./harness.js";
+import { call, closeConnections } from "./http.js";
 import { prng } from "./workload.js";
 
 const RUNS = Number(process.env.BENCH_PROMQL_API_RUNS ?? 30);
-const AUTH = `Basic ${Buffer.from("admin:").toString("base64")}`;
 const MIN = 60_000;
 const HOUR = 60 * MIN;
 const DAY = 24 * HOUR;
 const MODES = ["idle", "user", "system", "iowait", "irq", "softirq", "steal", "nice"];
-
-const agent = new Agent({ keepAlive: true, maxSockets: 1 });
-
-function call(
-  base: URL,
-  method: string,
-  path: string,
-  body?: Uint8Array | string,
-  headers: Record<string, string> = {},
-): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        agent,
-        host: base.hostname,
-        port: base.port,
-        method,
-        path,
-        headers: {
-          authorization: AUTH,
-          ...headers,
-          ...(body === undefined ? {} : { "content-length": Buffer.byteLength(body) }),
-        },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on("data", (c: Buffer) => chunks.push(c));
-        res.on("end", () =>
-          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }),
-        );
-        res.on("error", reject);
-      },
-    );
-    req.on("error", reject);
-    req.end(body);
-  });
-}
 
 /** Protobuf writer for WriteRequest { TimeSeries { Label, Sample } }: enough for this workload. */
 function varintLength(v: number): number {
@@ -144,10 +106,6 @@ function sampleTimes(end: number): Float64Array {
   return Float64Array.from(out);
 }
 
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))]!;
-}
-
 async function timeQuery(base: URL, name: string, target: string, params: Record<string, string>) {
   const body = new URLSearchParams(params).toString();
   const form = { "content-type": "application/x-www-form-urlencoded" };
@@ -156,7 +114,7 @@ async function timeQuery(base: URL, name: string, target: string, params: Record
   let cpu = process.cpuUsage();
   for (let i = 0; i < RUNS + 2; i++) {
     const start = performance.now();
-    const r = await call(base, "POST", "/api/v1/query_range", body, form);
+    const r = await call(base, "POST", "/api/v1/query_range", body, { headers: form });
     const elapsed = performance.now() - start;
     if (r.status !== 200) throw new Error(`query_range: ${r.status} ${r.body}`);
     if (i < 2) {
@@ -226,9 +184,11 @@ export async function run(): Promise<void> {
       }
       const body = compress(Buffer.concat(parts));
       const r = await call(base, "POST", "/api/v1/write", body, {
-        "content-type": "application/x-protobuf",
-        "content-encoding": "snappy",
-        "x-prometheus-remote-write-version": "0.1.0",
+        headers: {
+          "content-type": "application/x-protobuf",
+          "content-encoding": "snappy",
+          "x-prometheus-remote-write-version": "0.1.0",
+        },
       });
       if (r.status !== 204) throw new Error(`remote write: ${r.status} ${r.body}`);
     }
@@ -252,7 +212,7 @@ export async function run(): Promise<void> {
         end: sec(end),
         step: "3600",
       }).toString(),
-      { "content-type": "application/x-www-form-urlencoded" },
+      { headers: { "content-type": "application/x-www-form-urlencoded" } },
     );
     if (first.status !== 200) throw new Error(`warm-up: ${first.status} ${first.body}`);
     report({
@@ -282,7 +242,7 @@ export async function run(): Promise<void> {
       step: "3600",
     });
   } finally {
-    agent.destroy();
+    closeConnections();
     await server.close();
     await rm(dir, { recursive: true, force: true });
   }
