@@ -5,8 +5,8 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { createServer } from "node:net";
 import { join } from "node:path";
+import { freePort } from "../support/free-port.js";
 
 export const ROOT = join(import.meta.dirname, "../..");
 
@@ -20,18 +20,6 @@ export const FIXTURE_FLAGS: readonly string[] = [
   // Gnocchi's fixture processes every sack each 0.1 s.
   "--metricd-processing-delay=0.1",
 ];
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const address = s.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** How to start the CLI: compiled output, or the sources through tsx. */
 export function cliCommand(fromSource: boolean): string[] {

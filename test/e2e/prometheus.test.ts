@@ -18,7 +18,7 @@ import { DEFAULT_CONFIG } from "../../src/config.js";
 import { createLogger } from "../../src/gnocchi-api/logging.js";
 import { resourceIdFromInput } from "../../src/indexer/resource-id.js";
 import { type RunningServer, startServer } from "../../src/server.js";
-import { freePort } from "../conformance/server-process.js";
+import { freePort } from "../support/free-port.js";
 
 const inCI = /^(1|true|yes)$/i.test(process.env.CI ?? "");
 const ADMIN = "basic YWRtaW46";
