@@ -71,7 +71,16 @@ export class StorageEngine {
       cache,
     });
     const metricd = new Metricd({ incoming, processor, locks, janitor, ...options.metricd });
-    return new StorageEngine(incoming, aggregates, processor, reader, janitor, metricd, locks, cache);
+    return new StorageEngine(
+      incoming,
+      aggregates,
+      processor,
+      reader,
+      janitor,
+      metricd,
+      locks,
+      cache,
+    );
   }
 
   /** Stops metricd, then closes the stores. */
