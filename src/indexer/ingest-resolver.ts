@@ -1,7 +1,7 @@
 /**
  * The ingest fast path (Prometheus, InfluxDB, batch measures): resolve a
  * whole batch of (resource id, metric name) pairs to metric ids in one round
- * trip (one index probe per pair, see {@link lookup}) when they all exist;
+ * trip (one index probe per pair, see `lookup`) when they all exist;
  * otherwise create the missing resources (of one given type) and metrics in
  * ONE statement with `ON CONFLICT DO NOTHING`, and re-select only the rows a
  * concurrent writer created first. Concurrent callers creating the same
@@ -60,7 +60,7 @@ export interface ResolveResult {
   readonly missingResources: readonly { resourceId: string; originalResourceId: string }[];
 }
 
-/** A distinct (resource, name) pair of the batch; `id` is filled as it is found or created. */
+/** A distinct missing (resource, name) pair of the batch; `id` is set once created or found. */
 interface Pair {
   readonly rid: string;
   readonly name: string;
@@ -68,33 +68,43 @@ interface Pair {
   id: string | undefined;
 }
 
-/** Order of probes and inserts: the unique (resource_id, name) index's, for locality and a fixed lock order. */
+/** Creation order: the unique (resource_id, name) index's, so two batches lock rows in one order. */
 const byRidName = (a: Pair, b: Pair) =>
   a.rid < b.rid ? -1 : a.rid > b.rid ? 1 : a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
 
-/** Resource id → type, of the resources read. */
-type Types = Map<string, string>;
+interface Found {
+  /** The metric id of each (rid, name) given, in order. */
+  readonly ids: (string | undefined)[];
+  /** Resource id → type, of the resources read. */
+  readonly types: Map<string, string>;
+}
 
 /**
- * The batch lookup, ONE statement: sets `id` on the pairs whose metric
- * exists, each found by one probe of the unique (resource_id, name) index,
- * and reads the resources only where needed (pairs without a metric, or all
+ * The batch lookup, ONE statement: the metric id of each (rid, name), each
+ * found by one probe of the unique (resource_id, name) index in index order,
+ * and the resources read only where needed (pairs without a metric, or all
  * of them when `allTypes`, to check their type). The arrays go through
  * `(SELECT $n)` on purpose: told the real batch size, the planner prices
  * 10,000 probes above one hash join over the whole metric table (seconds for
  * a million metrics) and above `jit_above_cost` (tens of ms of JIT
  * compilation), while probes are what a batch tiny next to the table needs;
  * `LATERAL … LIMIT 1` keeps the probe shape whatever it estimates. The
- * result is one row of two texts (metric ids in pair order; resource ids by
+ * result is one row of two texts (metric ids in input order; resource ids by
  * type), far cheaper to transfer and decode than a row per pair.
  */
-async function lookup(db: SqlExecutor, pairs: readonly Pair[], allTypes: boolean): Promise<Types> {
-  const types: Types = new Map();
-  if (pairs.length === 0) return types;
+async function lookup(
+  db: SqlExecutor,
+  rids: readonly string[],
+  names: readonly string[],
+  allTypes: boolean,
+): Promise<Found> {
+  const found: Found = { ids: [], types: new Map() };
+  if (rids.length === 0) return found;
   const r = await db.query<{ ids: string | null; types: Record<string, string> | null }>(
     `WITH w AS MATERIALIZED (
        SELECT w.i, w.rid, m.id
-         FROM unnest((SELECT $1::uuid[]), (SELECT $2::text[])) WITH ORDINALITY AS w(rid, name, i)
+         FROM (SELECT * FROM unnest((SELECT $1::uuid[]), (SELECT $2::text[]))
+                 WITH ORDINALITY AS u(rid, name, i) ORDER BY u.rid, u.name) w
          LEFT JOIN LATERAL (SELECT m.id FROM metric m
                              WHERE m.resource_id = w.rid AND m.name = w.name LIMIT 1) m ON true)
      SELECT (SELECT string_agg(COALESCE(w.id::text, '-'), ' ' ORDER BY w.i) FROM w) AS ids,
@@ -103,17 +113,13 @@ async function lookup(db: SqlExecutor, pairs: readonly Pair[], allTypes: boolean
                 WHERE r.id = ANY (ARRAY(SELECT DISTINCT w.rid FROM w
                                          WHERE $3::boolean OR w.id IS NULL))
                 GROUP BY r.type) t) AS types`,
-    [pairs.map((p) => p.rid), pairs.map((p) => p.name), allTypes],
+    [rids, names, allTypes],
   );
   const row = r.rows[0];
-  const ids = (row?.ids ?? "").split(" ");
-  pairs.forEach((p, i) => {
-    const id = ids[i];
-    if (id !== undefined && id !== "-") p.id = id;
-  });
-  for (const [type, rids] of Object.entries(row?.types ?? {}))
-    for (const rid of rids.split(" ")) types.set(rid, type);
-  return types;
+  for (const id of (row?.ids ?? "").split(" ")) found.ids.push(id === "-" ? undefined : id);
+  for (const [type, ids] of Object.entries(row?.types ?? {}))
+    for (const rid of ids.split(" ")) found.types.set(rid, type);
+  return found;
 }
 
 /**
@@ -128,31 +134,48 @@ export async function resolveMetrics(
   targets: readonly IngestTarget[],
   options: ResolveOptions,
 ): Promise<ResolveResult> {
-  const unique = new Map<string, Pair>();
-  const pairOf = targets.map((t) => {
-    const k = `${t.resourceId}\u0000${t.metricName}`;
-    let p = unique.get(k);
-    if (p === undefined) {
-      p = { rid: t.resourceId, name: t.metricName, original: t.originalResourceId, id: undefined };
-      unique.set(k, p);
-    }
-    return p;
-  });
-  const pairs = [...unique.values()].sort(byRidName);
   const wantedType = options.createResources?.type;
-  const checkTypes = (types: Types) => {
+  const checkTypes = (types: Map<string, string>) => {
     if (wantedType === undefined) return;
     for (const [rid, type] of types)
       if (type !== wantedType) throw new ResourceAlreadyExistsError(rid);
   };
-  const types = await lookup(db, pairs, wantedType !== undefined);
-  checkTypes(types);
-  // A metric found implies its resource (the foreign key, in the same snapshot).
-  const existing = new Set(types.keys());
-  for (const p of pairs) if (p.id !== undefined) existing.add(p.rid);
+  // The whole batch as given (a repeated pair costs one more probe, not a
+  // client-side dedupe of every batch).
+  const found = await lookup(
+    db,
+    targets.map((t) => t.resourceId),
+    targets.map((t) => t.metricName),
+    wantedType !== undefined,
+  );
+  checkTypes(found.types);
+  const metricIds = found.ids;
+  if (!metricIds.includes(undefined)) return { metricIds, missingResources: [] };
 
-  const missing = pairs.filter((p) => p.id === undefined);
-  if (missing.length > 0 && options.createMetrics === true) {
+  // A metric found implies its resource (the foreign key, in the same snapshot).
+  const existing = new Set(found.types.keys());
+  targets.forEach((t, i) => {
+    if (metricIds[i] !== undefined) existing.add(t.resourceId);
+  });
+  if (options.createMetrics === true) {
+    const unique = new Map<string, Pair>();
+    const pairOf = new Map<number, Pair>();
+    targets.forEach((t, i) => {
+      if (metricIds[i] !== undefined) return;
+      const k = `${t.resourceId}\u0000${t.metricName}`;
+      let p = unique.get(k);
+      if (p === undefined) {
+        p = {
+          rid: t.resourceId,
+          name: t.metricName,
+          original: t.originalResourceId,
+          id: undefined,
+        };
+        unique.set(k, p);
+      }
+      pairOf.set(i, p);
+    });
+    const missing = [...unique.values()].sort(byRidName);
     const newResources = new Map<string, Pair>();
     if (wantedType !== undefined) {
       for (const p of missing) if (!existing.has(p.rid)) newResources.set(p.rid, p);
@@ -168,13 +191,22 @@ export async function resolveMetrics(
           (p) => p.id === undefined || (newResources.has(p.rid) && !created.has(p.rid)),
         );
         if (others.length > 0) {
-          const again = await lookup(tx, others, wantedType !== undefined);
-          checkTypes(again);
-          for (const rid of again.keys()) existing.add(rid);
-          for (const p of others) if (p.id !== undefined) existing.add(p.rid);
+          const again = await lookup(
+            tx,
+            others.map((p) => p.rid),
+            others.map((p) => p.name),
+            wantedType !== undefined,
+          );
+          checkTypes(again.types);
+          for (const rid of again.types.keys()) existing.add(rid);
+          others.forEach((p, k) => {
+            p.id = again.ids[k];
+            if (p.id !== undefined) existing.add(p.rid);
+          });
         }
       });
     }
+    for (const [i, p] of pairOf) metricIds[i] = p.id;
   }
 
   const missingResources: { resourceId: string; originalResourceId: string }[] = [];
@@ -185,7 +217,7 @@ export async function resolveMetrics(
       missingResources.push({ resourceId: t.resourceId, originalResourceId: t.originalResourceId });
     }
   }
-  return { metricIds: pairOf.map((p) => p.id), missingResources };
+  return { metricIds, missingResources };
 }
 
 /** Archive policy and unit of each distinct metric name (checked once per name, not per row). */

@@ -16,6 +16,7 @@
  * Every value travels as a parameter.
  */
 import { createHash } from "node:crypto";
+import { compareCodePoints } from "../carbonara/archive-policy-rule.js";
 import type { SqlDriver, SqlExecutor } from "./driver.js";
 import { timestampParam } from "./driver.js";
 import { InvalidLabelSetError } from "./errors.js";
@@ -38,15 +39,19 @@ export function canonicalLabels(labels: Labels): [string, string][] {
       throw new InvalidLabelSetError(`label ${JSON.stringify(name)} must have a string value`);
     if (name === "") throw new InvalidLabelSetError("label names must not be empty");
     if (value === "") continue;
-    if (Buffer.byteLength(name) + Buffer.byteLength(value) > MAX_LABEL_PAIR_BYTES) {
+    // A UTF-16 code unit is at most 3 UTF-8 bytes: most pairs need no byte count.
+    if (
+      (name.length + value.length) * 3 > MAX_LABEL_PAIR_BYTES &&
+      Buffer.byteLength(name) + Buffer.byteLength(value) > MAX_LABEL_PAIR_BYTES
+    ) {
       throw new InvalidLabelSetError(
         `label ${JSON.stringify(name.slice(0, 100))}: name and value exceed ${MAX_LABEL_PAIR_BYTES} bytes`,
       );
     }
     pairs.push([name, value]);
   }
-  // Byte-wise (= code point) order, matching COLLATE "C".
-  pairs.sort((a, b) => Buffer.compare(Buffer.from(a[0]), Buffer.from(b[0])));
+  // Code point (= UTF-8 byte-wise) order, matching COLLATE "C".
+  pairs.sort((a, b) => compareCodePoints(a[0], b[0]));
   if (pairs.length === 0) throw new InvalidLabelSetError("a label set needs at least one label");
   return pairs;
 }
@@ -54,22 +59,48 @@ export function canonicalLabels(labels: Labels): [string, string][] {
 /** The series identity: a 128-bit SHA-256 prefix of the canonical label set, as a uuid string. */
 export function labelSetHash(labels: Labels | readonly (readonly [string, string])[]): string {
   const pairs = Array.isArray(labels) ? labels : canonicalLabels(labels as Labels);
-  const h = createHash("sha256");
+  // `<bytes>:<name><bytes>:<value>…`, hashed in one update (batches hash thousands of sets).
+  let text = "";
   for (const [name, value] of pairs as readonly (readonly [string, string])[]) {
-    h.update(String(Buffer.byteLength(name)));
-    h.update(":");
-    h.update(name);
-    h.update(String(Buffer.byteLength(value)));
-    h.update(":");
-    h.update(value);
+    text += `${Buffer.byteLength(name)}:${name}${Buffer.byteLength(value)}:${value}`;
   }
-  const hex = h.digest("hex").slice(0, 32);
+  const hex = createHash("sha256").update(text).digest("hex").slice(0, 32);
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/**
+ * Ids of the given pairs that exist, into `out` (keyed `name\u0000value`);
+ * returns the pairs not found. One statement, one index probe per pair
+ * (the `(SELECT $n)` arrays keep the planner from pricing a hash join over
+ * the whole table instead; see ingest-resolver.ts `lookup`).
+ */
+async function readLabelPairs(
+  db: SqlExecutor,
+  pairs: readonly (readonly [string, string])[],
+  out: Map<string, LabelPair>,
+): Promise<(readonly [string, string])[]> {
+  const r = await db.query<{ ids: string | null }>(
+    `SELECT string_agg(COALESCE(p.id::text, '-'), ' ' ORDER BY t.i) AS ids
+       FROM unnest((SELECT $1::text[]), (SELECT $2::text[])) WITH ORDINALITY AS t(n, v, i)
+       LEFT JOIN LATERAL (SELECT p.id FROM label_pair p
+                           WHERE p.name = t.n AND p.value = t.v LIMIT 1) p ON true`,
+    [pairs.map((p) => p[0]), pairs.map((p) => p[1])],
+  );
+  const ids = (r.rows[0]?.ids ?? "").split(" ");
+  const missing: (readonly [string, string])[] = [];
+  pairs.forEach((p, i) => {
+    const id = ids[i];
+    if (id === undefined || id === "-") missing.push(p);
+    else out.set(`${p[0]}\u0000${p[1]}`, { id: Number(id), name: p[0], value: p[1] });
+  });
+  return missing;
 }
 
 /**
  * Ids of label pairs, creating the missing ones (concurrency-safe:
  * `ON CONFLICT DO NOTHING`, then read back). Keyed by `name\u0000value`.
+ * Only pairs not found are inserted: an insert that conflicts still uses up
+ * a value of the `integer` identity.
  */
 export async function ensureLabelPairs(
   tx: SqlExecutor,
@@ -77,23 +108,35 @@ export async function ensureLabelPairs(
 ): Promise<Map<string, LabelPair>> {
   const unique = new Map<string, readonly [string, string]>();
   for (const p of pairs) unique.set(`${p[0]}\u0000${p[1]}`, p);
-  const names = [...unique.values()].map((p) => p[0]);
-  const values = [...unique.values()].map((p) => p[1]);
   const out = new Map<string, LabelPair>();
-  if (names.length === 0) return out;
-  await tx.query(
-    `INSERT INTO label_pair (name, value)
-     SELECT n, v FROM unnest($1::text[], $2::text[]) AS t(n, v)
-     ON CONFLICT (name, value) DO NOTHING`,
-    [names, values],
-  );
-  const r = await tx.query<{ id: number; name: string; value: string }>(
-    `SELECT p.id, p.name, p.value FROM label_pair p
-     JOIN unnest($1::text[], $2::text[]) AS t(n, v) ON p.name = t.n AND p.value = t.v`,
-    [names, values],
-  );
-  for (const row of r.rows) out.set(`${row.name}\u0000${row.value}`, row);
+  if (unique.size === 0) return out;
+  const missing = await readLabelPairs(tx, [...unique.values()], out);
+  if (missing.length > 0) {
+    await tx.query(
+      `INSERT INTO label_pair (name, value)
+       SELECT n, v FROM unnest($1::text[], $2::text[]) AS t(n, v)
+       ON CONFLICT (name, value) DO NOTHING`,
+      [missing.map((p) => p[0]), missing.map((p) => p[1])],
+    );
+    await readLabelPairs(tx, missing, out);
+  }
   return out;
+}
+
+/** Metric owning each label set hash found (one unique-index probe per hash). */
+async function labelSetOwners(
+  db: SqlExecutor,
+  hashes: readonly string[],
+  into: Map<string, string>,
+): Promise<void> {
+  if (hashes.length === 0) return;
+  const r = await db.query<{ owners: string | null }>(
+    `SELECT string_agg(label_set_hash::text || ' ' || metric_id::text, ' ') AS owners
+       FROM metric_label_set WHERE label_set_hash = ANY ((SELECT $1::uuid[])::uuid[])`,
+    [hashes],
+  );
+  const words = (r.rows[0]?.owners ?? "").split(" ");
+  for (let i = 0; i + 1 < words.length; i += 2) into.set(words[i]!, words[i + 1]!);
 }
 
 export interface LabelSetInput {
@@ -111,6 +154,7 @@ export interface StoredLabelSet {
   readonly hash: string;
   /** Whether this call inserted the set. */
   readonly inserted: boolean;
+  /** The set's pairs with their ids when this call inserted it (what the index needs); else empty. */
   readonly pairs: readonly LabelPair[];
   readonly seenAt: number | null;
 }
@@ -118,6 +162,9 @@ export interface StoredLabelSet {
 /**
  * Stores label sets in the caller's transaction. A label set already stored
  * (same hash) is not inserted again: its `ownerId` is the existing metric.
+ * Sets already stored cost one statement for the whole batch (by hash);
+ * pairs and inserts are only for the others, so a batch of known sets uses
+ * up no `seq` value (a gap {@link LabelStore.refresh} would re-read).
  * Call {@link LabelStore.applyStored} after commit to update the index.
  */
 export async function insertLabelSets(
@@ -126,44 +173,64 @@ export async function insertLabelSets(
 ): Promise<StoredLabelSet[]> {
   if (entries.length === 0) return [];
   const canon = entries.map((e) => canonicalLabels(e.labels));
-  const pairs = await ensureLabelPairs(tx, canon.flat());
-  const prepared = entries.map((e, i) => {
-    const ps = canon[i]!.map((p) => pairs.get(`${p[0]}\u0000${p[1]}`)!);
-    const ids = ps.map((p) => p.id).sort((a, b) => a - b);
-    return { entry: e, hash: labelSetHash(canon[i]!), pairs: ps, ids };
-  });
-  const inserted = await tx.query<{ metric_id: string }>(
-    `INSERT INTO metric_label_set (metric_id, label_ids, label_set_hash, first_seen, last_seen)
-     SELECT t.m, t.ids::integer[], t.h, t.s, t.s
-     FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::timestamptz[]) AS t(m, ids, h, s)
-     ON CONFLICT DO NOTHING
-     RETURNING metric_id::text`,
-    [
-      prepared.map((p) => p.entry.metricId),
-      prepared.map((p) => `{${p.ids.join(",")}}`),
-      prepared.map((p) => p.hash),
-      prepared.map((p) => (p.entry.seenAt === undefined ? null : timestampParam(p.entry.seenAt))),
-    ],
-  );
-  const insertedIds = new Set(inserted.rows.map((r) => r.metric_id));
+  const hashes = canon.map((c) => labelSetHash(c));
   const owners = new Map<string, string>();
-  if (insertedIds.size < prepared.length) {
-    const r = await tx.query<{ metric_id: string; label_set_hash: string }>(
-      `SELECT metric_id::text, label_set_hash::text FROM metric_label_set
-       WHERE label_set_hash = ANY($1::uuid[])`,
-      [prepared.filter((p) => !insertedIds.has(p.entry.metricId)).map((p) => p.hash)],
+  await labelSetOwners(tx, [...new Set(hashes)], owners);
+  const fresh: number[] = [];
+  hashes.forEach((h, i) => {
+    if (!owners.has(h)) fresh.push(i);
+  });
+  const insertedIds = new Set<string>();
+  const pairsOf = new Map<number, LabelPair[]>();
+  if (fresh.length > 0) {
+    const pairs = await ensureLabelPairs(
+      tx,
+      fresh.flatMap((i) => canon[i]!),
     );
-    for (const row of r.rows) owners.set(row.label_set_hash, row.metric_id);
+    for (const i of fresh)
+      pairsOf.set(
+        i,
+        canon[i]!.map((p) => pairs.get(`${p[0]}\u0000${p[1]}`)!),
+      );
+    const inserted = await tx.query<{ metric_id: string }>(
+      `INSERT INTO metric_label_set (metric_id, label_ids, label_set_hash, first_seen, last_seen)
+       SELECT t.m, t.ids::integer[], t.h, t.s, t.s
+       FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::timestamptz[]) AS t(m, ids, h, s)
+       ON CONFLICT DO NOTHING
+       RETURNING metric_id::text`,
+      [
+        fresh.map((i) => entries[i]!.metricId),
+        fresh.map(
+          (i) =>
+            `{${pairsOf
+              .get(i)!
+              .map((p) => p.id)
+              .sort((a, b) => a - b)
+              .join(",")}}`,
+        ),
+        fresh.map((i) => hashes[i]!),
+        fresh.map((i) => {
+          const seenAt = entries[i]!.seenAt;
+          return seenAt === undefined ? null : timestampParam(seenAt);
+        }),
+      ],
+    );
+    for (const row of inserted.rows) insertedIds.add(row.metric_id);
+    if (insertedIds.size < fresh.length) {
+      // Sets another metric (of this batch, or a concurrent writer) stored first.
+      const others = fresh.filter((i) => !insertedIds.has(entries[i]!.metricId));
+      await labelSetOwners(tx, [...new Set(others.map((i) => hashes[i]!))], owners);
+    }
   }
-  return prepared.map((p) => {
-    const wasInserted = insertedIds.has(p.entry.metricId);
+  return entries.map((e, i) => {
+    const wasInserted = pairsOf.has(i) && insertedIds.has(e.metricId);
     return {
-      metricId: p.entry.metricId,
-      ownerId: wasInserted ? p.entry.metricId : (owners.get(p.hash) ?? p.entry.metricId),
-      hash: p.hash,
+      metricId: e.metricId,
+      ownerId: wasInserted ? e.metricId : (owners.get(hashes[i]!) ?? e.metricId),
+      hash: hashes[i]!,
       inserted: wasInserted,
-      pairs: p.pairs,
-      seenAt: p.entry.seenAt ?? null,
+      pairs: wasInserted ? pairsOf.get(i)! : [],
+      seenAt: e.seenAt ?? null,
     };
   });
 }

@@ -55,16 +55,23 @@ export interface NewMetric {
   readonly id?: string;
 }
 
-/** Lazily loaded rules, so a batch naming all its policies costs no rule query. */
+/**
+ * Lazily loaded rules, so a batch naming all its policies costs no rule
+ * query; each distinct name is matched once per batch.
+ */
 export class RuleMatcher {
   #rules: Promise<ArchivePolicyRule[]> | undefined;
+  readonly #matched = new Map<string | null, string>();
   constructor(private readonly db: SqlExecutor) {}
 
   /** @throws NoArchivePolicyRuleMatchError */
   async policyFor(metricName: string | null): Promise<string> {
+    const known = this.#matched.get(metricName);
+    if (known !== undefined) return known;
     this.#rules ??= listArchivePolicyRules(this.db);
     const rule = matchArchivePolicyRule(await this.#rules, metricName);
     if (rule === undefined) throw new NoArchivePolicyRuleMatchError(metricName);
+    this.#matched.set(metricName, rule.archivePolicyName);
     return rule.archivePolicyName;
   }
 }

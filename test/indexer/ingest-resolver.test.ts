@@ -1,6 +1,13 @@
 import { expect, it } from "vitest";
+import type { SqlExecutor } from "../../src/indexer/driver.js";
 import { ResourceAlreadyExistsError } from "../../src/indexer/errors.js";
 import { type IngestTarget, resolveMetrics } from "../../src/indexer/ingest-resolver.js";
+import {
+  canonicalLabels,
+  insertLabelSets,
+  type LabelSetInput,
+  labelSetHash,
+} from "../../src/indexer/label-store.js";
 import { findMetric, listMetrics } from "../../src/indexer/metric-store.js";
 import { resourceIdFromInput } from "../../src/indexer/resource-id.js";
 import { createResource, getResource } from "../../src/indexer/resource-store.js";
@@ -117,6 +124,34 @@ describeDrivers(
       expect(names).toHaveLength(targets.length);
     });
 
+    it("checks the type of resources whose metrics all exist when creating resources", async () => {
+      await createResource(db(), "generic", { id: "typed", metrics: { up: {} } }, "admin");
+      await expect(
+        resolveMetrics(db(), [target("typed", "up")], {
+          creator: "admin",
+          createMetrics: true,
+          createResources: { type: "conc", attributes: () => ({ job: "j" }) },
+        }),
+      ).rejects.toBeInstanceOf(ResourceAlreadyExistsError);
+      // Without resource creation, the type does not matter.
+      const plain = await resolveMetrics(db(), [target("typed", "up")], { creator: "admin" });
+      expect(plain.metricIds[0]).toBeDefined();
+      expect(plain.missingResources).toEqual([]);
+    });
+
+    it("creates only what is missing in a batch mixing existing and new pairs", async () => {
+      await createResource(db(), "generic", { id: "mixed", metrics: { a: {} } }, "admin");
+      const ts = [target("mixed", "a"), target("mixed", "b"), target("mixed", "a")];
+      const res = await resolveMetrics(db(), ts, {
+        creator: "admin",
+        createMetrics: true,
+        unit: (name) => (name === "b" ? "s" : null),
+      });
+      const r = await getResource(db(), "generic", ts[0]!.resourceId);
+      expect(res.metricIds).toEqual([r.metrics!.a, r.metrics!.b, r.metrics!.a]);
+      expect((await findMetric(db(), r.metrics!.b!))!.unit).toBe("s");
+    });
+
     it("resolves 2,000 existing pairs in one query", async () => {
       const ts: IngestTarget[] = [];
       for (let i = 0; i < 2000; i++) ts.push(target(`bulk${i % 40}`, `m${i}`));
@@ -135,6 +170,104 @@ describeDrivers(
       const again = await resolveMetrics(counting, ts, { creator: "admin", createMetrics: true });
       expect(again.metricIds).toEqual(created.metricIds);
       expect(queries).toBe(1);
+    });
+  },
+  { upgrade: true },
+);
+
+/** Every `seq` and label pair id handed out so far (gaps show values used up by conflicting inserts). */
+async function identities(db: SqlExecutor): Promise<{ seq: number; pair: number }> {
+  const r = await db.query<{ seq: number; pair: number }>(
+    `SELECT (SELECT max(seq)::int FROM metric_label_set) AS seq,
+            (SELECT max(id) FROM label_pair) AS pair`,
+  );
+  return r.rows[0]!;
+}
+
+describeDrivers(
+  "ingest label sets",
+  ({ db }) => {
+    it("keeps the label set hash of the canonical form", () => {
+      // Fixed value: series identities stored by earlier versions must still match.
+      expect(
+        labelSetHash({
+          __name__: "node_cpu_seconds_total",
+          job: "job5",
+          mode: "steal",
+          instance: "host-12",
+          cpu: "345",
+        }),
+      ).toBe("1448d735-0bfa-be32-66b6-a564af550fbf");
+      // Code point order: U+E000 before U+1F600 (UTF-16 order would swap them).
+      expect(canonicalLabels({ "\u{1F600}": "a", "\uE000": "b" }).map((p) => p[0])).toEqual([
+        "\uE000",
+        "\u{1F600}",
+      ]);
+    });
+
+    it("resolves existing label sets without using up identities, inserts the others", async () => {
+      const ts = Array.from({ length: 6 }, (_, i) => target("labelled", `series${i}`));
+      const { metricIds } = await resolveMetrics(db(), ts, {
+        creator: "admin",
+        createMetrics: true,
+        createResources: { type: "generic" },
+      });
+      const ids = metricIds.map((id) => id!);
+      const labels = (i: number) => ({
+        __name__: `series${i}`,
+        job: "node",
+        instance: `h${i % 2}`,
+      });
+      const first: LabelSetInput[] = [0, 1, 2].map((i) => ({
+        metricId: ids[i]!,
+        labels: labels(i),
+      }));
+      const stored = await db().transaction((tx) => insertLabelSets(tx, first));
+      expect(stored.map((s) => [s.inserted, s.ownerId])).toEqual(
+        ids.slice(0, 3).map((id) => [true, id]),
+      );
+      expect(stored[0]!.pairs.map((p) => p.name).sort()).toEqual(["__name__", "instance", "job"]);
+      const before = await identities(db());
+
+      // All known: one statement, nothing inserted, no identity used up.
+      let queries = 0;
+      const again = await db().transaction((tx) =>
+        insertLabelSets(
+          {
+            query: ((sql: string, params?: readonly unknown[]) => {
+              queries++;
+              return tx.query(sql, params as never);
+            }) as SqlExecutor["query"],
+          },
+          first,
+        ),
+      );
+      expect(queries).toBe(1);
+      expect(again.map((s) => [s.inserted, s.ownerId])).toEqual(
+        ids.slice(0, 3).map((id) => [false, id]),
+      );
+      expect(await identities(db())).toEqual(before);
+
+      // Mixed: a known set, a new one, and two metrics claiming one new set.
+      const mixed: LabelSetInput[] = [
+        { metricId: ids[3]!, labels: labels(0) },
+        { metricId: ids[4]!, labels: labels(4) },
+        { metricId: ids[5]!, labels: { __name__: "series9", job: "other" } },
+        { metricId: ids[2]!, labels: { job: "other", __name__: "series9" } },
+      ];
+      const out = await db().transaction((tx) => insertLabelSets(tx, mixed));
+      expect(out.map((s) => [s.inserted, s.ownerId])).toEqual([
+        [false, ids[0]],
+        [true, ids[4]],
+        [true, ids[5]],
+        [false, ids[5]],
+      ]);
+      const after = await identities(db());
+      // Two sets inserted (the row of ids[2] conflicts and may use up one more
+      // seq value), and only the three new pairs: series4, series9, job=other.
+      expect(after.seq - before.seq).toBeGreaterThanOrEqual(2);
+      expect(after.seq - before.seq).toBeLessThanOrEqual(3);
+      expect(after.pair - before.pair).toBe(3);
     });
   },
   { upgrade: true },
