@@ -24,6 +24,7 @@
  * (`^(?s:re)$`); an alternation of plain literals is looked up directly,
  * other regexes are tested against the label name's values only.
  */
+import { compareCodePoints } from "../carbonara/archive-policy-rule.js";
 import { InvalidLabelMatcherError } from "./errors.js";
 
 export type MatchOp = "=" | "!=" | "=~" | "!~";
@@ -469,7 +470,7 @@ export class LabelIndex {
         if (pair) names.add(pair[0]);
       }
     }
-    return [...names].sort(codePointCompare);
+    return [...names].sort(compareCodePoints);
   }
 
   /** Distinct values (code-point order) of `name` among live series matching `matchers` in `range`. */
@@ -500,7 +501,7 @@ export class LabelIndex {
         }
       }
     }
-    return out.sort(codePointCompare);
+    return out.sort(compareCodePoints);
   }
 
   *#pairsOf(matchers: readonly LabelMatcher[], range: TimeRange | undefined): Iterable<number> {
@@ -510,20 +511,5 @@ export class LabelIndex {
       const o = ordinals[i]!;
       for (let j = this.#offsets[o]!; j < this.#offsets[o + 1]!; j++) yield this.#flat[j]!;
     }
-  }
-}
-
-function codePointCompare(a: string, b: string): number {
-  if (a === b) return 0;
-  // UTF-16 order differs from code-point order only around surrogates; compare by code points.
-  const ia = a[Symbol.iterator]();
-  const ib = b[Symbol.iterator]();
-  for (;;) {
-    const x = ia.next();
-    const y = ib.next();
-    if (x.done) return y.done ? 0 : -1;
-    if (y.done) return 1;
-    const d = x.value.codePointAt(0)! - y.value.codePointAt(0)!;
-    if (d !== 0) return d;
   }
 }

@@ -6,6 +6,7 @@
  * `<measurement>.<field>[@k=v,...]` over the remaining tags sorted by key,
  * with every `/` replaced by `_`. String fields are skipped.
  */
+import { compareCodePoints } from "../carbonara/archive-policy-rule.js";
 import type { Micros } from "../carbonara/time.js";
 import { forEachPoint, type InfluxPoint, type Precision } from "./line-protocol.js";
 
@@ -31,24 +32,10 @@ export interface MetricMeasures {
 /** Resource original id → metric name → measures. */
 export type GroupedMeasures = Map<string, Map<string, MetricMeasures>>;
 
-/** Python's `sorted()` on str: code point order (not UTF-16 unit order). */
-function byCodePoint(a: string, b: string): number {
-  const ia = a[Symbol.iterator]();
-  const ib = b[Symbol.iterator]();
-  for (;;) {
-    const x = ia.next();
-    const y = ib.next();
-    if (x.done) return y.done ? 0 : -1;
-    if (y.done) return 1;
-    const d = x.value.codePointAt(0)! - y.value.codePointAt(0)!;
-    if (d !== 0) return d;
-  }
-}
-
 /** The `@k=v,...` suffix of a point's remaining tags ("" without tags). */
 function tagSuffix(tags: ReadonlyMap<string, string>): string {
   if (tags.size === 0) return "";
-  const keys = [...tags.keys()].sort(byCodePoint);
+  const keys = [...tags.keys()].sort(compareCodePoints);
   return `@${keys.map((k) => `${k}=${tags.get(k)}`).join(",")}`;
 }
 

@@ -14,6 +14,7 @@
  *   (the resource tag included) under its name made a valid label name; a
  *   tag without value is `"true"`, a repeated tag keeps its last value.
  */
+import { compareCodePoints } from "../carbonara/archive-policy-rule.js";
 import { MAX_LABEL_PAIR_BYTES } from "../indexer/label-store.js";
 import { MAX_METRIC_NAME_LENGTH } from "../indexer/metric-insert.js";
 import { resourceIdFromInput } from "../indexer/resource-id.js";
@@ -35,11 +36,6 @@ export interface SeriesContext {
 export function prometheusName(name: string): string {
   const cleaned = name.replace(/[^A-Za-z0-9_]/g, "_");
   return /^[0-9]/.test(cleaned) ? `_${cleaned}` : cleaned;
-}
-
-/** Python's `sorted()` on str: code point order. */
-function byCodePoint(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a), Buffer.from(b));
 }
 
 function codePoints(s: string): number {
@@ -88,7 +84,7 @@ export function seriesIdentity(
 
   const labels: Record<string, string> = { __name__: prometheusName(name), statsd_type: type };
   const suffix: string[] = [];
-  for (const key of [...tags.keys()].sort(byCodePoint)) {
+  for (const key of [...tags.keys()].sort(compareCodePoints)) {
     const value = tags.get(key)!;
     const label = prometheusName(key);
     if (label.startsWith("__") || label === "statsd_type") return "reserved_tag";
