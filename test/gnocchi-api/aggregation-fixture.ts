@@ -15,7 +15,7 @@ import type { SqlDriver } from "../../src/indexer/driver.js";
 import { createMetric } from "../../src/indexer/metric-store.js";
 import { createResource } from "../../src/indexer/resource-store.js";
 import type { StorageEngine } from "../../src/storage/storage-engine.js";
-import { ADMIN, BASE, FIXTURE_OPTIONS, FOOBAR, openTestStorage } from "./helpers.js";
+import { ADMIN, BASE, FIXTURE_OPTIONS, openTestStorage, requestInit } from "./helpers.js";
 
 /** A parsed reply, checked by value in the tests. */
 // biome-ignore lint/suspicious/noExplicitAny: replies are asserted with toEqual, not typed.
@@ -65,22 +65,8 @@ export function aggregationFixture(db: () => SqlDriver): AggregationFixture {
     }));
     return state;
   };
-  const request: AggregationFixture["request"] = async (method, path, init = {}) => {
-    const merged: Record<string, string | undefined> = {
-      authorization: FOOBAR,
-      "content-type": "application/json",
-      ...init.headers,
-    };
-    const headers: Record<string, string> = {};
-    for (const [k, v] of Object.entries(merged)) if (v !== undefined) headers[k] = v;
-    const body =
-      init.body === undefined
-        ? undefined
-        : typeof init.body === "string"
-          ? init.body
-          : JSON.stringify(init.body);
-    return (await open()).app.request(`${BASE}${path}`, { method, headers, body });
-  };
+  const request: AggregationFixture["request"] = async (method, path, init = {}) =>
+    (await open()).app.request(`${BASE}${path}`, requestInit(method, init));
   return {
     request,
     async json(method, path, body, headers = {}) {

@@ -59,6 +59,33 @@ export const ADMIN = "basic YWRtaW46";
 export const FOOBAR = "basic Zm9vYmFyOg==";
 export const BASE = "http://localhost:8041/gnocchi";
 
+export interface RequestOptions {
+  readonly headers?: Record<string, string | undefined>;
+  readonly body?: unknown;
+}
+
+/**
+ * The init of a fixture request: user foobar and a JSON content type unless
+ * overridden; `undefined` leaves a header out, "" sends it empty (as gabbi
+ * does); object bodies are sent as JSON.
+ */
+export function requestInit(method: string, init: RequestOptions = {}): RequestInit {
+  const merged: Record<string, string | undefined> = {
+    authorization: FOOBAR,
+    "content-type": "application/json",
+    ...init.headers,
+  };
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(merged)) if (v !== undefined) headers[k] = v;
+  const body =
+    init.body === undefined
+      ? undefined
+      : typeof init.body === "string"
+        ? init.body
+        : JSON.stringify(init.body);
+  return { method, headers, body };
+}
+
 export interface Harness {
   /** The app; opens its storage on first use. */
   app(): Promise<Hono<AppEnv>>;
@@ -66,11 +93,7 @@ export interface Harness {
   storage(): Promise<StorageEngine>;
   readonly metrics: ApiMetrics;
   /** A request to `BASE + path`; `body` objects are sent as JSON. Default user foobar, JSON content type. */
-  request(
-    method: string,
-    path: string,
-    init?: { headers?: Record<string, string | undefined>; body?: unknown },
-  ): Promise<Response>;
+  request(method: string, path: string, init?: RequestOptions): Promise<Response>;
 }
 
 export function harness(
@@ -104,21 +127,7 @@ export function harness(
     },
     metrics,
     async request(method, path, init = {}) {
-      const merged: Record<string, string | undefined> = {
-        authorization: FOOBAR,
-        "content-type": "application/json",
-        ...init.headers,
-      };
-      // undefined leaves a header out; "" sends it empty (as gabbi does).
-      const headers: Record<string, string> = {};
-      for (const [k, v] of Object.entries(merged)) if (v !== undefined) headers[k] = v;
-      const body =
-        init.body === undefined
-          ? undefined
-          : typeof init.body === "string"
-            ? init.body
-            : JSON.stringify(init.body);
-      return (await getApp()).request(`${BASE}${path}`, { method, headers, body });
+      return (await getApp()).request(`${BASE}${path}`, requestInit(method, init));
     },
   };
 }
