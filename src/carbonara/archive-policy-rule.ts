@@ -38,15 +38,26 @@ export function archivePolicyRuleToJSON(rule: ArchivePolicyRule): ArchivePolicyR
  * U+E000–U+FFFF.
  */
 export function compareCodePoints(a: string, b: string): number {
-  const left = a[Symbol.iterator]();
-  const right = b[Symbol.iterator]();
-  for (;;) {
-    const l = left.next();
-    const r = right.next();
-    if (l.done || r.done) return l.done === r.done ? 0 : l.done ? -1 : 1;
-    const diff = l.value.codePointAt(0)! - r.value.codePointAt(0)!;
-    if (diff !== 0) return diff;
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const l = a.charCodeAt(i);
+    const r = b.charCodeAt(i);
+    if (l !== r) return codePointRank(l) - codePointRank(r);
   }
+  return a.length - b.length;
+}
+
+/**
+ * A UTF-16 unit's rank in code-point order at the first unit where two
+ * strings differ: surrogates (code points above U+FFFF) rank after every BMP
+ * unit, so they move above U+E000–U+FFFF, which move down to make room.
+ * Comparing units this way sorts like comparing code points, without
+ * iterating code points (sorting label names is on the ingest path).
+ */
+function codePointRank(unit: number): number {
+  if (unit >= 0xe000) return unit - 0x800;
+  if (unit >= 0xd800) return unit + 0x2000;
+  return unit;
 }
 
 /**
