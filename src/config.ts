@@ -18,6 +18,8 @@ export interface Config {
   readonly port: number;
   readonly urlPrefix: string;
   readonly dataDir: string;
+  /** MiB of decoded raw buffers, split tails and read results kept in memory. */
+  readonly storageCacheSize: number;
   /** Empty: embedded PGlite under `<dataDir>/indexer`. */
   readonly databaseUrl: string;
   readonly authMode: "basic" | "remoteuser";
@@ -123,6 +125,15 @@ export const OPTIONS: readonly OptionSpec[] = [
     "string",
     "./data",
     "Data directory (measures, aggregates, embedded indexer).",
+  ),
+  opt(
+    "storageCacheSize",
+    "storage.cache_size",
+    "storage-cache-size",
+    "int",
+    256,
+    "MiB of hot raw buffers, newest splits and read results kept in memory (0: none).",
+    { min: 0 },
   ),
   opt(
     "databaseUrl",

@@ -176,6 +176,7 @@ export async function startServer(config: Config, options: StartOptions): Promis
     const storage = await StorageEngine.open({
       dataDir: config.dataDir,
       sacks,
+      cacheBytes: config.storageCacheSize * 1024 * 1024,
       catalog: new IndexerMetricCatalog(db),
       // Split deployments (api + metricd processes) share PostgreSQL: lock sacks there.
       ...(config.databaseUrl !== ""

@@ -96,6 +96,14 @@ export class StorageMetrics {
     mirror("gnocchi_storage_cache_hits_total", "Series cache hits.", () => cache.stats.hits);
     mirror("gnocchi_storage_cache_misses_total", "Series cache misses.", () => cache.stats.misses);
     new Gauge({
+      name: "gnocchi_storage_cache_limit_bytes",
+      help: "Size limit of the series cache (storage.cache_size).",
+      registers,
+      collect() {
+        this.set(cache.maxBytes);
+      },
+    });
+    new Gauge({
       name: "gnocchi_storage_cache_bytes",
       help: "Bytes held by the series cache.",
       registers,

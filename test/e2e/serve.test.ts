@@ -1,7 +1,7 @@
 /**
  * `gnocchi-ts serve` as a child process on a free port with a temporary data
  * directory: it initializes the embedded indexer with the default policies,
- * answers, and exits 0 on SIGTERM.
+ * answers, applies its flags, and exits 0 on SIGTERM.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -37,7 +37,18 @@ it("serves the default policies and stops cleanly on SIGTERM", async () => {
   const port = await freePort();
   const proc = spawn(
     process.execPath,
-    ["--import", "tsx", "src/cli.ts", "serve", "--port", String(port), "--host", "127.0.0.1"],
+    [
+      "--import",
+      "tsx",
+      "src/cli.ts",
+      "serve",
+      "--port",
+      String(port),
+      "--host",
+      "127.0.0.1",
+      "--storage-cache-size",
+      "64",
+    ],
     {
       cwd: join(import.meta.dirname, "../.."),
       env: { ...process.env, GNOCCHI_TS_DATA_DIR: dataDir, GNOCCHI_TS_LOG_LEVEL: "warn" },
@@ -78,6 +89,10 @@ it("serves the default policies and stops cleanly on SIGTERM", async () => {
     await fetch(`${url}/v1/archive_policy_rule`, { headers: { authorization: "basic YWRtaW46" } })
   ).json()) as { name: string; metric_pattern: string }[];
   expect(rules).toEqual([{ name: "default", metric_pattern: "*", archive_policy_name: "low" }]);
+
+  // The cache size flag reaches the storage engine.
+  const exposition = await (await fetch(`${url}/metrics`)).text();
+  expect(exposition).toMatch(/^gnocchi_storage_cache_limit_bytes 67108864$/m);
 
   proc.kill("SIGTERM");
   expect(await exited).toBe(0);
