@@ -11,7 +11,14 @@
  * timestamps), so sending costs only the HTTP client. The first round, which
  * creates the 10,000 resources' metrics and label sets, is timed apart.
  * Figures: samples/s acknowledged (each acknowledged request is fsynced),
- * requests/s, and the process' peak RSS.
+ * requests/s, CPU seconds per million samples (server and load generator:
+ * the figure a loaded machine does not distort), and the process' peak RSS.
+ *
+ * Then the same bodies through each stage alone, in this process, CPU time
+ * per request: snappy, the WriteRequest scan, the ingester without storage
+ * (a known series: hash, cache, layout) and the durable columnar append (4
+ * appenders sharing fsyncs), beside the per-metric append of the same
+ * samples for comparison. `BENCH_PARTS=http` or `stages` runs one part.
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { Agent, request } from "node:http";
@@ -21,7 +28,12 @@ import { performance } from "node:perf_hooks";
 import { compress } from "snappyjs";
 import { DEFAULT_CONFIG } from "../src/config.js";
 import { createLogger } from "../src/gnocchi-api/logging.js";
+import { RemoteWriteIngester } from "../src/remote-write/ingester.js";
+import { snappyUncompress } from "../src/remote-write/snappy.js";
+import { decodeWriteRequest } from "../src/remote-write/write-request.js";
 import { openIndexer, startServer, upgradeIndexer } from "../src/server.js";
+import type { MeasureBatch, MeasureColumns } from "../src/storage/incoming.js";
+import { FileIncomingStore } from "../src/storage/incoming-file.js";
 import { report, section } from "./harness.js";
 import { prng } from "./workload.js";
 
@@ -30,6 +42,7 @@ const SAMPLES_PER_REQUEST = 2_000;
 const SENDERS = 4;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 40);
+const PARTS = process.env.BENCH_PARTS ?? "http,stages";
 const T0 = 1_700_000_000_000;
 
 // --- a minimal protobuf writer for the load generator -------------------------------
@@ -51,7 +64,7 @@ function field(out: number[], tag: number, body: ArrayLike<number>): void {
 const utf8 = new TextEncoder();
 
 /** The encoded `labels` fields of each series: node-exporter-like names and values. */
-function seriesLabels(): Uint8Array[] {
+export function seriesLabels(): Uint8Array[] {
   const rand = prng(6);
   const modes = ["idle", "user", "system", "iowait", "irq", "softirq", "steal", "nice"];
   const names = [
@@ -82,7 +95,7 @@ function seriesLabels(): Uint8Array[] {
 }
 
 /** Snappy WriteRequests: per round, the SERIES series in requests of SAMPLES_PER_REQUEST. */
-function requestBodies(labels: readonly Uint8Array[], rounds: number): Uint8Array[] {
+export function requestBodies(labels: readonly Uint8Array[], rounds: number): Uint8Array[] {
   const rand = prng(7);
   const bodies: Uint8Array[] = [];
   const longest = Math.max(...labels.map((l) => l.length));
@@ -153,7 +166,113 @@ function post(agent: Agent, port: number, body: Uint8Array): Promise<number> {
   });
 }
 
+/** CPU milliseconds (user + system, every thread) per call of `body` over `calls` calls. */
+async function cpuPerCall(calls: number, body: (i: number) => unknown): Promise<number> {
+  const cpu = process.cpuUsage();
+  for (let i = 0; i < calls; i++) await body(i);
+  const used = process.cpuUsage(cpu);
+  return (used.user + used.system) / 1000 / calls;
+}
+
+/** Each stage alone on the same bodies: CPU ms per request, best of three passes. */
+async function stages(bodies: readonly Uint8Array[]): Promise<void> {
+  const perRound = Math.ceil(SERIES / SAMPLES_PER_REQUEST);
+  const best = async (calls: number, body: (i: number) => unknown) => {
+    let min = Number.POSITIVE_INFINITY;
+    for (let pass = 0; pass < 3; pass++) min = Math.min(min, await cpuPerCall(calls, body));
+    return min;
+  };
+  const max = 64 * 1024 * 1024;
+  const raw = bodies.map((b) => snappyUncompress(b, max));
+  const snappyMs = await best(bodies.length, (i) => snappyUncompress(bodies[i]!, max));
+  const decodeMs = await best(raw.length, (i) => decodeWriteRequest(raw[i]!));
+
+  const dataDir = await mkdtemp(join(tmpdir(), "gnocchi-ts-bench-remote-write-stages-"));
+  const config = { ...DEFAULT_CONFIG, dataDir };
+  const db = await openIndexer(config);
+  try {
+    await upgradeIndexer(db, config);
+    const captured: MeasureColumns[] = [];
+    let keep = true;
+    const ingester = new RemoteWriteIngester({
+      db,
+      sightingsIntervalMs: 0,
+      incoming: {
+        appendColumns: async (columns) => {
+          if (keep) captured.push(columns);
+        },
+      },
+    });
+    const caller = { creator: "admin", admin: true };
+    for (let i = 0; i < perRound; i++) await ingester.write(bodies[i]!, caller);
+    captured.length = 0;
+    const ingestMs = await best(bodies.length - perRound, (i) =>
+      ingester.write(bodies[perRound + i]!, caller),
+    );
+    keep = false;
+    await ingester.close();
+
+    const store = await FileIncomingStore.open({ dataDir, sacks: DEFAULT_CONFIG.sacks });
+    const appendAll = async (append: (k: number) => Promise<void>) => {
+      const cpu = process.cpuUsage();
+      let next = 0;
+      await Promise.all(
+        Array.from({ length: SENDERS }, async () => {
+          while (next < captured.length) await append(next++);
+        }),
+      );
+      const used = process.cpuUsage(cpu);
+      return (used.user + used.system) / 1000 / captured.length;
+    };
+    const batches: MeasureBatch[][] = captured.map((c) =>
+      c.metricIds.map((metricId, r) => {
+        const from = r === 0 ? 0 : c.runEnds[r - 1]!;
+        const to = c.runEnds[r]!;
+        return {
+          metricId,
+          timestamps: c.timestamps.slice(from, to),
+          values: c.values.slice(from, to),
+        };
+      }),
+    );
+    let columnarMs = Number.POSITIVE_INFINITY;
+    let perMetricMs = Number.POSITIVE_INFINITY;
+    for (let pass = 0; pass < 3; pass++) {
+      columnarMs = Math.min(columnarMs, await appendAll((k) => store.appendColumns(captured[k]!)));
+      perMetricMs = Math.min(perMetricMs, await appendAll((k) => store.append(batches[k]!)));
+    }
+    await store.close();
+
+    const perMillion = (ms: number) => (ms / SAMPLES_PER_REQUEST) * 1000;
+    const stage = (name: string, ms: number) =>
+      report({
+        name: `${name}, CPU per request`,
+        value: ms,
+        unit: `ms (${perMillion(ms).toFixed(2)} CPU-s per million samples)`,
+      });
+    section(
+      "remote write stages alone (same bodies, CPU time per 2,000-sample request, best of 3)",
+    );
+    stage("snappy decompression", snappyMs);
+    stage("WriteRequest scan", decodeMs);
+    stage("ingester without storage (snappy + scan + cache + layout)", ingestMs);
+    stage("durable columnar append, 4 appenders", columnarMs);
+    stage("durable per-metric append of the same samples", perMetricMs);
+  } finally {
+    await db.close();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
 export async function run(): Promise<void> {
+  const labels = seriesLabels();
+  const bodies = requestBodies(labels, ROUNDS);
+  if (PARTS.includes("http")) await overHttp(bodies);
+  if (PARTS.includes("stages"))
+    await stages(bodies.slice(0, 10 * Math.ceil(SERIES / SAMPLES_PER_REQUEST)));
+}
+
+async function overHttp(bodies: readonly Uint8Array[]): Promise<void> {
   section(
     `remote write: ${SERIES.toLocaleString("en-US")} series × 8 labels, ${SAMPLES_PER_REQUEST} samples/request, ${SENDERS} senders, durable`,
   );
@@ -175,8 +294,6 @@ export async function run(): Promise<void> {
   });
   const agent = new Agent({ keepAlive: true, maxSockets: SENDERS });
   try {
-    const labels = seriesLabels();
-    const bodies = requestBodies(labels, ROUNDS);
     const perRound = Math.ceil(SERIES / SAMPLES_PER_REQUEST);
 
     const t0 = performance.now();
@@ -186,13 +303,15 @@ export async function run(): Promise<void> {
     }
     const created = (performance.now() - t0) / 1000;
 
-    let peakRss = process.memoryUsage().rss;
+    const rssBefore = process.memoryUsage().rss;
+    let peakRss = rssBefore;
     const sampler = setInterval(() => {
       peakRss = Math.max(peakRss, process.memoryUsage().rss);
     }, 200);
     let next = perRound;
     let requests = 0;
     let failures = 0;
+    const cpu = process.cpuUsage();
     const start = performance.now();
     const deadline = start + SECONDS * 1000;
     await Promise.all(
@@ -206,6 +325,7 @@ export async function run(): Promise<void> {
       }),
     );
     const elapsed = (performance.now() - start) / 1000;
+    const used = process.cpuUsage(cpu);
     clearInterval(sampler);
     peakRss = Math.max(peakRss, process.memoryUsage().rss);
 
@@ -221,7 +341,17 @@ export async function run(): Promise<void> {
       target: ">= 1,350,000 (VictoriaMetrics 1.79 here)",
     });
     report({ name: "requests accepted", value: requests / elapsed, unit: "requests/s" });
+    report({
+      name: "CPU per million samples (server and load generator)",
+      value: (used.user + used.system) / 1e6 / ((requests * SAMPLES_PER_REQUEST) / 1e6),
+      unit: "CPU-s",
+    });
     if (failures > 0) report({ name: "requests refused", value: failures, unit: "requests" });
+    report({
+      name: "RSS once the series exist, before the steady state",
+      value: rssBefore / 2 ** 20,
+      unit: "MiB",
+    });
     report({ name: "peak RSS (server and load generator)", value: peakRss / 2 ** 20, unit: "MiB" });
   } finally {
     agent.destroy();

@@ -1,7 +1,8 @@
 /**
  * Prometheus remote_write ingestion, the service behind `POST /api/v1/write`
- * and `POST /v1/prometheus/write`: snappy block → WriteRequest scan →
- * series → metrics → ONE durable `incoming.append` for the whole request.
+ * and `POST /v1/prometheus/write`: snappy block (into a reused buffer) →
+ * WriteRequest scan → series → metrics → ONE durable
+ * `incoming.appendColumns` for the whole request.
  *
  * Per request, for each series (write-request.ts gives its encoded label
  * bytes and hash, and its samples in shared Float64Arrays):
@@ -12,11 +13,14 @@
  *    resolved in one batch (series-resolver.ts), then cached;
  * 3. cached slots older than the cache TTL are re-checked in one query (a
  *    metric deleted through the API is forgotten and its series recreated).
- * Samples are then laid out per group (views on the decoded arrays when each
- * metric has one series in the request, else one copy into two new arrays)
- * and appended in one call: the request is stored whole or not at all, and
- * acknowledged only once durable. Everything that can reject a request
- * (decoding, timestamps, labels, policy, conflicts) happens before it.
+ * Samples are then handed over as columns, one run per group (grouping.ts:
+ * the decoded arrays themselves when each metric has one series in the
+ * request, else one copy grouped by metric), with each metric's id already
+ * parsed to its 16 bytes by the cache, in one call: the request is stored
+ * whole or not at all, and acknowledged only once durable. Everything that
+ * can reject a request (decoding, timestamps, labels, policy, conflicts)
+ * happens before it. Label sets' `last_seen` is recorded per cached metric
+ * once per {@link Sightings} epoch, not per sample.
  *
  * At most `maxInFlight` requests are processed at once; more get a 503 with
  * `Retry-After` instead of piling up in memory.
@@ -24,8 +28,9 @@
 import type { Logger } from "pino";
 import type { SqlDriver } from "../indexer/driver.js";
 import { sqlState } from "../indexer/driver.js";
-import type { IncomingStore, MeasureBatch } from "../storage/incoming.js";
+import type { IncomingStore } from "../storage/incoming.js";
 import { WriteUnavailableError } from "./errors.js";
+import { Grouping } from "./grouping.js";
 import { decodeLabels } from "./labels.js";
 import { SeriesCache } from "./series-cache.js";
 import { type Caller, type NewSeries, SeriesResolver } from "./series-resolver.js";
@@ -37,7 +42,7 @@ export type { Caller } from "./series-resolver.js";
 
 export interface RemoteWriteOptions {
   readonly db: SqlDriver;
-  readonly incoming: Pick<IncomingStore, "append">;
+  readonly incoming: Pick<IncomingStore, "appendColumns">;
   /** Archive policy of new metrics (default `prometheus`); "" or a missing policy: the rules. */
   readonly archivePolicy?: string;
   /** Largest decompressed body (default 64 MiB): larger is a 413. */
@@ -68,6 +73,8 @@ class Tenant {
   readonly cache: SeriesCache;
   stamp = new Int32Array(1024);
   group = new Int32Array(1024);
+  /** The Sightings epoch in which each slot's metric was last recorded. */
+  sighted = new Int32Array(1024);
 
   constructor(ttlMs: number, bytes: number) {
     this.cache = new SeriesCache(ttlMs, bytes);
@@ -80,24 +87,19 @@ class Tenant {
     stamp.set(this.stamp);
     const group = new Int32Array(n);
     group.set(this.group);
+    const sighted = new Int32Array(n);
+    sighted.set(this.sighted);
     this.stamp = stamp;
     this.group = group;
+    this.sighted = sighted;
   }
-}
-
-/** What one request's series map to. */
-interface Grouping {
-  /** Group of each series; -1 while unresolved. */
-  readonly seriesGroup: Int32Array;
-  /** Metric id of each group ("" for a group emptied by eviction). */
-  readonly groupMetric: string[];
 }
 
 export class RemoteWriteIngester {
   readonly #tenants = new Map<string, Tenant>();
   readonly #resolver: SeriesResolver;
   readonly #sightings: Sightings;
-  readonly #incoming: Pick<IncomingStore, "append">;
+  readonly #incoming: Pick<IncomingStore, "appendColumns">;
   readonly #db: SqlDriver;
   readonly #maxDecodedBytes: number;
   readonly #maxInFlight: number;
@@ -146,23 +148,44 @@ export class RemoteWriteIngester {
   }
 
   async #write(body: Uint8Array, caller: Caller): Promise<WriteSummary> {
-    const d = decodeWriteRequest(snappyUncompress(body, this.#maxDecodedBytes));
+    const raw = snappyUncompress(body, this.#maxDecodedBytes);
+    return await this.#store(decodeWriteRequest(raw), caller);
+  }
+
+  async #store(d: DecodedWrite, caller: Caller): Promise<WriteSummary> {
     if (d.seriesCount === 0) return { series: 0, samples: 0, resolved: 0 };
     const tenant = this.#tenant(caller.creator);
     const now = Date.now();
+    const generation = tenant.cache.generation;
     const { grouping, misses, stale } = this.#lookup(d, tenant, now);
     if (stale.length > 0) await this.#revalidate(tenant, grouping, stale, misses);
     if (misses.length > 0) await this.#resolve(d, tenant, grouping, misses, caller, now);
-    const batches = layOut(d, grouping);
+    const columns = grouping.columns(d);
     try {
-      await this.#incoming.append(batches);
+      await this.#incoming.appendColumns(columns);
     } catch (error) {
       throw new WriteUnavailableError("storage unavailable: the samples were not stored", 5, {
         cause: error,
       });
     }
-    for (const b of batches) this.#sightings.add(b.metricId);
+    this.#sight(tenant, grouping, tenant.cache.generation === generation);
     return { series: d.seriesCount, samples: d.sampleTotal, resolved: misses.length };
+  }
+
+  /** Records the request's metrics for `last_seen`, each cached one once per Sightings epoch. */
+  #sight(tenant: Tenant, grouping: Grouping, slotsValid: boolean): void {
+    const epoch = this.#sightings.epoch;
+    const { groupMetric } = grouping;
+    for (let g = 0; g < groupMetric.length; g++) {
+      const id = groupMetric[g]!;
+      if (id === "") continue;
+      const slot = slotsValid ? grouping.slotOf(g) : -1;
+      if (slot >= 0) {
+        if (tenant.sighted[slot] === epoch) continue;
+        tenant.sighted[slot] = epoch;
+      }
+      this.#sightings.add(id);
+    }
   }
 
   #tenant(creator: string): Tenant {
@@ -188,8 +211,8 @@ export class RemoteWriteIngester {
     }
     const stamp = this.#stamp;
     const cache = tenant.cache;
-    const seriesGroup = new Int32Array(d.seriesCount);
-    const groupMetric: string[] = [];
+    const grouping = new Grouping(d.seriesCount);
+    const { seriesGroup } = grouping;
     const misses: number[] = [];
     const stale: number[] = [];
     const { buf, bufView, gathered, gatheredView, keyStart, keyEnd, keyHash } = d;
@@ -209,10 +232,9 @@ export class RemoteWriteIngester {
         seriesGroup[i] = tenant.group[slot]!;
         continue;
       }
-      const g = groupMetric.length;
+      const g = grouping.add(slot, cache.metricId(slot), cache.metricUuids, 16 * slot);
       tenant.stamp[slot] = stamp;
       tenant.group[slot] = g;
-      groupMetric.push(cache.metricId(slot));
       seriesGroup[i] = g;
       if (cache.isStale(slot, now)) {
         // Confirmed optimistically so concurrent requests do not check it too.
@@ -220,7 +242,7 @@ export class RemoteWriteIngester {
         stale.push(slot);
       }
     }
-    return { grouping: { seriesGroup, groupMetric }, misses, stale };
+    return { grouping, misses, stale };
   }
 
   /** Step 3: cached metrics past their TTL still exist? Those that do not become misses. */
@@ -306,75 +328,23 @@ export class RemoteWriteIngester {
     });
     news.forEach((n, k) => {
       const id = ids[k]!;
-      let g = groupOf.get(id);
-      if (g === undefined) {
-        g = groupMetric.length;
-        groupMetric.push(id);
-        groupOf.set(id, g);
-      }
       for (const i of n.series) {
-        seriesGroup[i] = g;
         const s = d.keyStart[i]!;
-        if (s >= 0) tenant.cache.insert(d.buf, s, d.keyEnd[i]!, d.keyHash[i]!, id, now);
-        else tenant.cache.insert(d.gathered, ~s, d.keyEnd[i]!, d.keyHash[i]!, id, now);
+        const slot =
+          s >= 0
+            ? tenant.cache.insert(d.buf, s, d.keyEnd[i]!, d.keyHash[i]!, id, now)
+            : tenant.cache.insert(d.gathered, ~s, d.keyEnd[i]!, d.keyHash[i]!, id, now);
+        // The cache's id (flat, canonical) rather than the indexer's string: see SeriesCache.
+        const metricId = tenant.cache.metricId(slot);
+        let g = groupOf.get(metricId);
+        if (g === undefined) {
+          g = grouping.add(slot, metricId, tenant.cache.metricUuids, 16 * slot);
+          groupOf.set(metricId, g);
+        }
+        seriesGroup[i] = g;
       }
     });
   }
-}
-
-/**
- * One MeasureBatch per metric, samples in request order: views on the
- * decoded arrays when no metric has two series in the request (the usual
- * case), else one copy grouped by metric.
- */
-function layOut(d: DecodedWrite, grouping: Grouping): MeasureBatch[] {
-  const { seriesGroup, groupMetric } = grouping;
-  const groups = groupMetric.length;
-  const counts = new Int32Array(groups);
-  const seriesPerGroup = new Int32Array(groups);
-  let shared = false;
-  for (let i = 0; i < d.seriesCount; i++) {
-    const g = seriesGroup[i]!;
-    counts[g] = counts[g]! + d.sampleCount[i]!;
-    seriesPerGroup[g] = seriesPerGroup[g]! + 1;
-    if (seriesPerGroup[g]! > 1) shared = true;
-  }
-  const batches: MeasureBatch[] = [];
-  if (!shared) {
-    for (let i = 0; i < d.seriesCount; i++) {
-      const from = d.sampleStart[i]!;
-      const to = from + d.sampleCount[i]!;
-      batches.push({
-        metricId: groupMetric[seriesGroup[i]!]!,
-        timestamps: d.timestamps.subarray(from, to),
-        values: d.values.subarray(from, to),
-      });
-    }
-    return batches;
-  }
-  const offsets = new Int32Array(groups + 1);
-  for (let g = 0; g < groups; g++) offsets[g + 1] = offsets[g]! + counts[g]!;
-  const timestamps = new Float64Array(d.sampleTotal);
-  const values = new Float64Array(d.sampleTotal);
-  const fill = offsets.slice(0, groups);
-  for (let i = 0; i < d.seriesCount; i++) {
-    const g = seriesGroup[i]!;
-    const from = d.sampleStart[i]!;
-    const n = d.sampleCount[i]!;
-    const at = fill[g]!;
-    timestamps.set(d.timestamps.subarray(from, from + n), at);
-    values.set(d.values.subarray(from, from + n), at);
-    fill[g] = at + n;
-  }
-  for (let g = 0; g < groups; g++) {
-    if (counts[g] === 0) continue;
-    batches.push({
-      metricId: groupMetric[g]!,
-      timestamps: timestamps.subarray(offsets[g]!, offsets[g + 1]!),
-      values: values.subarray(offsets[g]!, offsets[g + 1]!),
-    });
-  }
-  return batches;
 }
 
 const RETRYABLE_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "ENOTCONN"]);

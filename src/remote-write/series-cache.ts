@@ -16,9 +16,17 @@
  * past `maxBytes` of keys it starts over empty (series are then resolved
  * again, in batches).
  */
+import { bytesToUuid, uuidToBytes } from "../storage/common.js";
 import { sameBytes, viewOf } from "./key-hash.js";
 
 const EMPTY = -1;
+
+/** `s` as one sequential string (a concatenation is a tree of pieces until flattened). */
+function flatString(s: string): string {
+  const codes = new Array<number>(s.length);
+  for (let i = 0; i < s.length; i++) codes[i] = s.charCodeAt(i);
+  return String.fromCharCode(...codes);
+}
 
 export class SeriesCache {
   #arena = new Uint8Array(64 * 1024);
@@ -33,10 +41,13 @@ export class SeriesCache {
   // Hash table of entry numbers.
   #table = new Int32Array(4096).fill(EMPTY);
   #mask = 4095;
-  // Per slot.
+  // Per slot: the metric id, and its 16 bytes at 16 × slot (what the incoming store writes).
   #metricIds: string[] = [];
+  #metricUuids = new Uint8Array(16 * 1024);
   #checkedAt = new Float64Array(1024);
   #slotById = new Map<string, number>();
+  readonly #uuid = new Uint8Array(16);
+  #generation = 0;
 
   constructor(
     readonly ttlMs = 60_000,
@@ -77,12 +88,17 @@ export class SeriesCache {
     }
   }
 
-  /** The metric id of a slot. */
+  /** The metric id of a slot (canonical: lowercase, dashed). */
   metricId(slot: number): string {
     return this.#metricIds[slot]!;
   }
 
-  /** Remembers that the key `bytes[start, end)` names `metricId` (checked now). */
+  /** The 16 bytes of every slot's metric id, slot `s` at `16 * s` (a live view: read, do not keep). */
+  get metricUuids(): Uint8Array {
+    return this.#metricUuids;
+  }
+
+  /** Remembers that the key `bytes[start, end)` names `metricId` (checked now); returns its slot. */
   insert(
     bytes: Uint8Array,
     start: number,
@@ -90,7 +106,7 @@ export class SeriesCache {
     hash: number,
     metricId: string,
     now: number,
-  ): void {
+  ): number {
     const length = end - start;
     if (this.#arenaUsed + length > this.maxBytes) this.clear();
     const slot = this.#slotFor(metricId, now);
@@ -105,7 +121,7 @@ export class SeriesCache {
         sameBytes(view, start, end, this.#arenaView, this.#keyStart[e]!)
       ) {
         this.#slotOf[e] = slot;
-        return;
+        return slot;
       }
     }
     if (this.#entries === this.#keyStart.length) this.#growEntries();
@@ -119,6 +135,7 @@ export class SeriesCache {
     this.#arenaUsed += length;
     this.#place(e);
     if (this.#entries * 2 > this.#table.length) this.#rehash();
+    return slot;
   }
 
   /** Whether the slot was last checked more than `ttlMs` before `now`. */
@@ -139,7 +156,13 @@ export class SeriesCache {
     this.#metricIds[slot] = "";
   }
 
+  /** Changes whenever the cache starts over (slots are then reused for other metrics). */
+  get generation(): number {
+    return this.#generation;
+  }
+
   clear(): void {
+    this.#generation++;
     this.#arenaUsed = 0;
     this.#entries = 0;
     this.#table.fill(EMPTY);
@@ -148,16 +171,26 @@ export class SeriesCache {
   }
 
   #slotFor(metricId: string, now: number): number {
-    let slot = this.#slotById.get(metricId);
+    // Parsed once here, and the id rebuilt from its bytes: a flat canonical string that
+    // matches them by construction. The indexer's may be a slice of a larger text, and
+    // every request hashes and compares these ids (incoming backlog, sightings): a flat
+    // string, always the same object, keeps that to a pointer comparison.
+    uuidToBytes(metricId, this.#uuid);
+    const canonical = flatString(bytesToUuid(this.#uuid));
+    let slot = this.#slotById.get(canonical);
     if (slot === undefined) {
       slot = this.#metricIds.length;
-      this.#metricIds.push(metricId);
-      this.#slotById.set(metricId, slot);
       if (slot >= this.#checkedAt.length) {
         const grown = new Float64Array(this.#checkedAt.length * 2);
         grown.set(this.#checkedAt);
         this.#checkedAt = grown;
+        const uuids = new Uint8Array(this.#metricUuids.length * 2);
+        uuids.set(this.#metricUuids);
+        this.#metricUuids = uuids;
       }
+      this.#metricUuids.set(this.#uuid, 16 * slot);
+      this.#metricIds.push(canonical);
+      this.#slotById.set(canonical, slot);
     }
     // Up to half a TTL older than it is, so series created together are not all re-checked at once.
     this.#checkedAt[slot] = now - Math.random() * 0.5 * this.ttlMs;

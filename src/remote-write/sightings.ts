@@ -10,6 +10,7 @@ import { type SqlExecutor, timestampParam } from "../indexer/driver.js";
 
 export class Sightings {
   #seen = new Set<string>();
+  #epoch = 1;
   #timer: NodeJS.Timeout | undefined;
   #flushing: Promise<void> | undefined;
 
@@ -18,6 +19,15 @@ export class Sightings {
     private readonly intervalMs: number,
     private readonly onError: (error: unknown) => void,
   ) {}
+
+  /**
+   * Changes whenever the metrics recorded so far are handed to a flush: a
+   * caller that remembers which metrics it recorded in this epoch need not
+   * record them again until it changes (the ingester does, per cache slot).
+   */
+  get epoch(): number {
+    return this.#epoch;
+  }
 
   /** Records that `metricId` received samples (starts the timer on first use). */
   add(metricId: string): void {
@@ -34,6 +44,7 @@ export class Sightings {
       return this.#flushing ?? Promise.resolve();
     const ids = [...this.#seen];
     this.#seen = new Set();
+    this.#epoch = (this.#epoch + 1) | 0 || 1;
     this.#flushing = this.db
       .query(
         `UPDATE metric_label_set SET

@@ -11,7 +11,9 @@
  *                                    segment's first byte (positions run on across segments)
  *
  * A segment is a sequence of frames, each 8-byte aligned. One frame holds
- * everything one `append` call stored (all-or-nothing after a crash):
+ * everything one `appendColumns` call stored (`append` builds the columns
+ * from its batches), all-or-nothing after a crash; incoming-frame.ts
+ * encodes it, one entry per run:
  *
  *   u32 magic 0x314e4947 ("GIN1")   u32 frame length in bytes (header included, multiple of 8)
  *   u32 CRC-32 (zlib) of bytes [12, length)                  u32 entry count
@@ -66,27 +68,30 @@ import {
   StorageConfigError,
   StoreClosedError,
   sackOf,
-  sackOfBytes,
   unwrittenBuffers,
-  uuidToBytes,
   writeFileDurably,
 } from "./common.js";
 import {
   type Backlog,
+  columnsOf,
   type IncomingStore,
   type MeasureBatch,
+  type MeasureColumns,
   makeMarker,
   type PendingMeasures,
   type ReadOptions,
   type ReleaseHandle,
   type SackRead,
 } from "./incoming.js";
+import {
+  ENTRY_HEADER,
+  type EncodedFrame,
+  encodeFrame,
+  FRAME_HEADER,
+  FRAME_MAGIC,
+} from "./incoming-frame.js";
 
-const MAGIC = 0x314e4947;
-const FRAME_HEADER = 16;
-const ENTRY_HEADER = 24;
 const STATE_FORMAT = "gnocchi-ts-incoming/1";
-const MAX_FRAME = 0x7fff_fff8;
 
 export interface FileIncomingOptions {
   /** The data directory; the store lives in `<dataDir>/incoming`. */
@@ -146,11 +151,7 @@ interface Part {
 }
 
 interface Queued {
-  readonly frame: Uint8Array;
-  /** [sack, offset in frame, length] triples. */
-  readonly parts: number[];
-  /** [metricId, sack, samples] per entry, for the backlog counters. */
-  readonly entries: { id: string; sack: number; n: number }[];
+  readonly frame: EncodedFrame;
   readonly resolve: () => void;
   readonly reject: (error: unknown) => void;
 }
@@ -172,18 +173,6 @@ interface StateFile {
   logEnd: number;
 }
 
-/** Lowercase dashed 36-character form (what `bytesToUuid` would produce). */
-function isCanonical(id: string): boolean {
-  return (
-    id.length === 36 &&
-    id.charCodeAt(8) === 45 &&
-    id.charCodeAt(13) === 45 &&
-    id.charCodeAt(18) === 45 &&
-    id.charCodeAt(23) === 45 &&
-    id === id.toLowerCase()
-  );
-}
-
 function roundUp8(n: number): number {
   return Math.ceil(n / 8) * 8;
 }
@@ -197,20 +186,10 @@ function f64At(bytes: Uint8Array, offset: number, n: number): Float64Array {
   return out;
 }
 
-function putF64(bytes: Uint8Array, offset: number, src: Float64Array): void {
-  const at = bytes.byteOffset + offset;
-  if (LITTLE_ENDIAN_HOST && at % 8 === 0) {
-    new Float64Array(bytes.buffer, at, src.length).set(src);
-    return;
-  }
-  const view = new DataView(bytes.buffer, at, src.length * 8);
-  for (let i = 0; i < src.length; i++) view.setFloat64(i * 8, src[i]!, true);
-}
-
 /** Result of checking the frame at `offset`: its length if valid, else 0. */
 function validFrameAt(buf: Uint8Array, view: DataView, offset: number): number {
   if (offset + FRAME_HEADER > buf.length) return 0;
-  if (view.getUint32(offset, true) !== MAGIC) return 0;
+  if (view.getUint32(offset, true) !== FRAME_MAGIC) return 0;
   const length = view.getUint32(offset + 4, true);
   if (length < FRAME_HEADER || length % 8 !== 0 || offset + length > buf.length) return 0;
   const crc = crc32(buf.subarray(offset + 12, offset + length));
@@ -480,62 +459,28 @@ export class FileIncomingStore implements IncomingStore {
 
   // ---------------------------------------------------------------- append
 
-  append(batches: readonly MeasureBatch[]): Promise<void> {
+  appendColumns(columns: MeasureColumns): Promise<void> {
     if (this.closed) return Promise.reject(new StoreClosedError("incoming store"));
-    const items: { batch: MeasureBatch; sack: number; uuid: Uint8Array; id: string }[] = [];
-    let size = FRAME_HEADER;
-    for (const batch of batches) {
-      const n = batch.timestamps.length;
-      if (batch.values.length !== n) {
-        return Promise.reject(new RangeError("timestamps and values differ in length"));
-      }
-      if (n === 0) continue;
-      const uuid = new Uint8Array(16);
-      try {
-        uuidToBytes(batch.metricId, uuid);
-      } catch (error) {
-        return Promise.reject(error);
-      }
-      const id = isCanonical(batch.metricId) ? batch.metricId : bytesToUuid(uuid);
-      items.push({ batch, sack: sackOfBytes(uuid, 0, this.sackCount), uuid, id });
-      size += ENTRY_HEADER + 16 * n;
+    let encoded: EncodedFrame | undefined;
+    try {
+      encoded = encodeFrame(columns, this.sackCount);
+    } catch (error) {
+      return Promise.reject(error);
     }
-    if (items.length === 0) return Promise.resolve();
-    if (size > MAX_FRAME) return Promise.reject(new RangeError("append too large for one frame"));
-    items.sort((a, b) => a.sack - b.sack);
-
-    const frame = new Uint8Array(size);
-    const view = new DataView(frame.buffer);
-    view.setUint32(0, MAGIC, true);
-    view.setUint32(4, size, true);
-    view.setUint32(12, items.length, true);
-    const parts: number[] = [];
-    const entries: Queued["entries"] = [];
-    let at = FRAME_HEADER;
-    let partSack = -1;
-    let partFrom = at;
-    for (const { batch, sack, uuid, id } of items) {
-      if (sack !== partSack) {
-        if (partSack >= 0) parts.push(partSack, partFrom, at - partFrom);
-        partSack = sack;
-        partFrom = at;
-      }
-      const n = batch.timestamps.length;
-      frame.set(uuid, at);
-      view.setUint32(at + 16, n, true);
-      view.setUint32(at + 20, sack, true);
-      putF64(frame, at + ENTRY_HEADER, batch.timestamps);
-      putF64(frame, at + ENTRY_HEADER + 8 * n, batch.values);
-      entries.push({ id, sack, n });
-      at += ENTRY_HEADER + 16 * n;
-    }
-    parts.push(partSack, partFrom, at - partFrom);
-    view.setUint32(8, crc32(frame.subarray(12)), true);
-
+    if (encoded === undefined) return Promise.resolve();
+    const frame = encoded;
     return new Promise<void>((resolve, reject) => {
-      this.queue.push({ frame, parts, entries, resolve, reject });
+      this.queue.push({ frame, resolve, reject });
       if (!this.flushing) void this.flushLoop();
     });
+  }
+
+  append(batches: readonly MeasureBatch[]): Promise<void> {
+    try {
+      return this.appendColumns(columnsOf(batches));
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   private async flushLoop(): Promise<void> {
@@ -562,7 +507,7 @@ export class FileIncomingStore implements IncomingStore {
     }
     const fh = segment.fh!;
     const base = segment.size;
-    const frames = round.map((q) => q.frame);
+    const frames = round.map((q) => q.frame.frame);
     let total = 0;
     for (const f of frames) total += f.length;
     try {
@@ -585,16 +530,19 @@ export class FileIncomingStore implements IncomingStore {
     const touched = new Set<number>();
     let offset = base;
     for (const q of round) {
-      const position = segment.start + offset + q.frame.length;
-      for (let i = 0; i < q.parts.length; i += 3) {
-        const sack = q.parts[i]!;
-        const from = q.parts[i + 1]!;
-        const length = q.parts[i + 2]!;
-        this.addPart(segment, sack, position, offset + from, length, q.frame, from, false);
+      const { frame, parts, ids, entrySack, entryCount } = q.frame;
+      const position = segment.start + offset + frame.length;
+      for (let i = 0; i < parts.length; i += 3) {
+        const sack = parts[i]!;
+        const from = parts[i + 1]!;
+        const length = parts[i + 2]!;
+        this.addPart(segment, sack, position, offset + from, length, frame, from, false);
         touched.add(sack);
       }
-      for (const e of q.entries) this.countBatch(e.id, e.sack, e.n, 1);
-      offset += q.frame.length;
+      for (let e = 0; e < ids.length; e++) {
+        this.countBatch(ids[e]!, entrySack[e]!, entryCount[e]!, 1);
+      }
+      offset += frame.length;
       this.durableEnd = position;
       this.stats.appends++;
     }

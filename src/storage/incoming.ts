@@ -4,10 +4,13 @@
  *
  * A driver must provide:
  *
- * - `append(batches)`: durable before it resolves. All the batches of one
+ * - `appendColumns(columns)`: durable before it resolves. All the runs of one
  *   call become visible to readers together (the file driver writes them as
  *   one checksummed frame, so after a crash either all of a call's measures
- *   are there or none).
+ *   are there or none). Each run is one *batch* of its metric. The columnar
+ *   form is how an adapter hands over a whole request (remote write: 2,000
+ *   series) without an object or an array per metric; `append(batches)`, the
+ *   per-metric form, is `appendColumns(columnsOf(batches))`.
  * - positions: every stored batch has a *position*, a number strictly
  *   increasing in append order within the store (file driver: the log offset
  *   just past its frame), never reused, not even after every batch was
@@ -52,6 +55,51 @@ export interface MeasureBatch {
   readonly metricId: string;
   readonly timestamps: Float64Array;
   readonly values: Float64Array;
+}
+
+/**
+ * The measures of one append in columns: run `r` gives metric `metricIds[r]`
+ * the samples `[runEnds[r - 1], runEnds[r])` (from 0 for the first run) of
+ * `timestamps` (µs, any order, duplicates allowed) and `values`. `runEnds`
+ * ascends and has at least one entry per id; empty runs are skipped. A run
+ * is one batch: a metric named by two runs of one call gets two batches.
+ */
+export interface MeasureColumns {
+  readonly metricIds: readonly string[];
+  /**
+   * The same ids as 16 bytes each (run r at 16·r), from a caller that keeps
+   * them parsed (the remote-write cache): the store then neither parses the
+   * ids nor checks them, so they must be canonical (lowercase, dashed) and
+   * match these bytes.
+   */
+  readonly metricUuids?: Uint8Array;
+  readonly runEnds: Uint32Array;
+  readonly timestamps: Float64Array;
+  readonly values: Float64Array;
+}
+
+/** The per-metric form in columns (one copy of the samples). */
+export function columnsOf(batches: readonly MeasureBatch[]): MeasureColumns {
+  const metricIds: string[] = [];
+  const runEnds = new Uint32Array(batches.length);
+  let total = 0;
+  for (const batch of batches) {
+    if (batch.timestamps.length !== batch.values.length) {
+      throw new RangeError("timestamps and values differ in length");
+    }
+    total += batch.timestamps.length;
+  }
+  const timestamps = new Float64Array(total);
+  const values = new Float64Array(total);
+  let end = 0;
+  for (const batch of batches) {
+    timestamps.set(batch.timestamps, end);
+    values.set(batch.values, end);
+    end += batch.timestamps.length;
+    runEnds[metricIds.length] = end;
+    metricIds.push(batch.metricId);
+  }
+  return { metricIds, runEnds, timestamps, values };
 }
 
 /** Opaque to callers; stored with the aggregates (see the exactly-once argument above). */
@@ -109,7 +157,9 @@ export interface IncomingStore {
   /** Sack count, fixed when the store was created. */
   readonly sacks: number;
   sackOf(metricId: string): number;
-  /** Durably stores the batches (all of them or, after a crash, none); resolves after the fsync. */
+  /** Durably stores the runs (all of them or, after a crash, none); resolves after the fsync. */
+  appendColumns(columns: MeasureColumns): Promise<void>;
+  /** The per-metric form of `appendColumns`. */
   append(batches: readonly MeasureBatch[]): Promise<void>;
   /** Sacks with pending batches, ascending. */
   sacksWithPending(): Promise<number[]>;

@@ -21,7 +21,7 @@ import { EMPTY_STATUS_SOURCE } from "../../src/gnocchi-api/status.js";
 import type { SqlDriver, SqlExecutor } from "../../src/indexer/driver.js";
 import { IndexerMetricCatalog } from "../../src/indexer/metric-catalog.js";
 import { RemoteWriteIngester, type RemoteWriteOptions } from "../../src/remote-write/ingester.js";
-import type { IncomingStore, MeasureBatch } from "../../src/storage/incoming.js";
+import type { IncomingStore, MeasureBatch, MeasureColumns } from "../../src/storage/incoming.js";
 import { StorageEngine } from "../../src/storage/storage-engine.js";
 import { BASE, FIXTURE_OPTIONS } from "../gnocchi-api/helpers.js";
 
@@ -55,11 +55,29 @@ function counting(db: SqlDriver, count: () => void): SqlDriver {
   };
 }
 
+/** One batch (copied) per non-empty run, for assertions. */
+function batchesOf(columns: MeasureColumns): MeasureBatch[] {
+  const out: MeasureBatch[] = [];
+  let from = 0;
+  columns.metricIds.forEach((metricId, r) => {
+    const end = columns.runEnds[r]!;
+    if (end > from) {
+      out.push({
+        metricId,
+        timestamps: columns.timestamps.slice(from, end),
+        values: columns.values.slice(from, end),
+      });
+    }
+    from = end;
+  });
+  return out;
+}
+
 export function remoteWriteHarness(
   db: () => SqlDriver,
   options: Partial<Omit<RemoteWriteOptions, "db" | "incoming">> & {
     /** Replaces the storage's incoming store (e.g. a closed one). */
-    incoming?: (storage: StorageEngine) => Pick<IncomingStore, "append">;
+    incoming?: (storage: StorageEngine) => Pick<IncomingStore, "appendColumns">;
   } = {},
 ): RemoteWriteHarness {
   const appends: MeasureBatch[][] = [];
@@ -87,15 +105,9 @@ export function remoteWriteHarness(
         ...options,
         db: counting(db(), () => statements++),
         incoming: {
-          append(batches) {
-            appends.push(
-              batches.map((b) => ({
-                metricId: b.metricId,
-                timestamps: b.timestamps.slice(),
-                values: b.values.slice(),
-              })),
-            );
-            return target.append(batches);
+          appendColumns(columns) {
+            appends.push(batchesOf(columns));
+            return target.appendColumns(columns);
           },
         },
       });

@@ -5,6 +5,7 @@
  * and error bodies, atomicity, the cache, policies.
  */
 import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { expect, it } from "vitest";
 import { resolveArchivePolicyItem } from "../../src/carbonara/archive-policy.js";
 import { createArchivePolicyRule } from "../../src/indexer/archive-policy-rule-store.js";
@@ -13,12 +14,17 @@ import { deleteMetric, listResourceMetrics } from "../../src/indexer/metric-stor
 import { resourceIdFromInput } from "../../src/indexer/resource-id.js";
 import { createResource, findResource } from "../../src/indexer/resource-store.js";
 import { findResourceType } from "../../src/indexer/resource-type-store.js";
+import { gabbitsDir } from "../conformance/gabbits-source.js";
 import { ADMIN, FOOBAR } from "../gnocchi-api/helpers.js";
 import { describeDrivers } from "../indexer/drivers.js";
 import { remoteWriteHarness } from "./harness.js";
 import { series, snappy, writeBody } from "./proto.js";
 
-const FIXTURES = "/work/gabbi/gabbits/prometheus_fixtures";
+/** Gnocchi's own remote-write bodies, from Debian's python3-gnocchi (fetched once, cached). */
+const FIXTURES = join(
+  gabbitsDir(undefined, () => {}),
+  "prometheus_fixtures",
+);
 const S = 1_000_000;
 /** The upstream fixture: a migrated indexer without the default policies. */
 const FIXTURE = { upgrade: { createDefaultPolicies: false } };
@@ -441,7 +447,7 @@ describeDrivers(
     it("answers 503 with Retry-After when storage is unavailable or too busy", async () => {
       const down = remoteWriteHarness(ctx.db, {
         incoming: () => ({
-          append: () =>
+          appendColumns: () =>
             Promise.reject(
               Object.assign(new Error("ENOSPC: no space left on device"), { code: "ENOSPC" }),
             ),

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
+import { cp, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach } from "vitest";
@@ -16,6 +16,23 @@ export async function tempDir(): Promise<string> {
 afterEach(async () => {
   for (const dir of dirs.splice(0)) await rm(dir, { recursive: true, force: true });
 });
+
+/**
+ * A copy of a store's directory as a crash would leave it, taken while
+ * background work (compaction, hint writing) may delete files: a file gone
+ * between listing and copying makes the copy start over.
+ */
+export async function crashCopy(dir: string): Promise<string> {
+  for (;;) {
+    const copy = await tempDir();
+    try {
+      await cp(dir, copy, { recursive: true });
+      return copy;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+    }
+  }
+}
 
 import { prng } from "../support/prng.js";
 

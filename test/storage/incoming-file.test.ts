@@ -407,3 +407,114 @@ describe("file incoming store, checks", () => {
     await store.close();
   });
 });
+
+describe("file incoming store, columnar append (one run per metric, a whole request per call)", () => {
+  /** Bits of a double, to compare NaN payloads exactly. */
+  const bits = (values: Float64Array) =>
+    [...new BigUint64Array(values.buffer, values.byteOffset, values.length)].map(String);
+
+  it("stores each run as one batch of its metric, in the caller's order within a sack", async () => {
+    const dir = await tempDir();
+    const store = await open(dir, { sacks: 3 }); // not a power of two: the general sack path
+    const ids = uuids(40);
+    const counts = ids.map((_, i) => i % 4); // every fourth run is empty
+    const runEnds = new Uint32Array(ids.length);
+    let end = 0;
+    counts.forEach((n, i) => {
+      end += n;
+      runEnds[i] = end;
+    });
+    const timestamps = Float64Array.from({ length: end }, (_, k) => (k + 1) * 1e6);
+    const values = Float64Array.from({ length: end }, (_, k) => k + 0.25);
+    await store.appendColumns({ metricIds: ids, runEnds, timestamps, values });
+    const all = await readAll(store);
+    expect(all.size).toBe(ids.filter((_, i) => counts[i]! > 0).length);
+    let from = 0;
+    ids.forEach((id, i) => {
+      const expected = [...timestamps.subarray(from, runEnds[i]!)].map((t) => t / 1e6);
+      from = runEnds[i]!;
+      if (expected.length === 0) expect(all.has(id)).toBe(false);
+      else expect(all.get(id)).toEqual(expected);
+    });
+    const backlog = await store.backlog();
+    expect(backlog.batches).toBe(all.size);
+    expect(backlog.measures).toBe(end);
+    await store.close();
+  });
+
+  it("takes parsed ids (metricUuids), keeps signalling NaNs bit for bit, and survives a crash", async () => {
+    const dir = await tempDir();
+    const store = await open(dir, { sacks: 128 });
+    const [a, b] = uuids(2) as [string, string];
+    const metricUuids = new Uint8Array(32);
+    for (const [k, id] of [a, b].entries()) {
+      metricUuids.set(Buffer.from(id.replaceAll("-", ""), "hex"), 16 * k);
+    }
+    const values = new Float64Array(3);
+    const words = new Uint32Array(values.buffer);
+    words[0] = 2; // 0x7ff0000000000002: Prometheus' staleness marker, a signalling NaN
+    words[1] = 0x7ff00000;
+    values[1] = Number.NEGATIVE_INFINITY;
+    values[2] = -0;
+    const timestamps = Float64Array.from([1e6, 2e6, 3e6]);
+    await store.appendColumns({
+      metricIds: [a, b],
+      metricUuids,
+      runEnds: Uint32Array.from([1, 3]),
+      timestamps,
+      values,
+    });
+    const copy = await crashCopy(dir);
+    const reopened = await open(copy);
+    const got = new Map<string, Float64Array>();
+    for (const sack of await reopened.sacksWithPending()) {
+      for (const m of (await reopened.read(sack)).metrics) {
+        expect(sackOf(m.metricId, 128)).toBe(sack); // the low bits of a power-of-two count
+        got.set(m.metricId, m.values);
+      }
+    }
+    expect(bits(got.get(a)!)).toEqual(bits(values.subarray(0, 1)));
+    expect(bits(got.get(b)!)).toEqual(bits(values.subarray(1, 3)));
+    await reopened.close();
+    await store.close();
+  });
+
+  it("canonicalises ids, counts a metric named by two runs as two batches", async () => {
+    const dir = await tempDir();
+    const store = await open(dir, { sacks: 4 });
+    const [a] = uuids(1) as [string];
+    await store.appendColumns({
+      metricIds: [a.toUpperCase(), a],
+      runEnds: Uint32Array.from([1, 2]),
+      timestamps: Float64Array.from([1e6, 2e6]),
+      values: Float64Array.from([1, 2]),
+    });
+    expect((await store.backlog([a])).perMetric.get(a)).toBe(2);
+    const read = await store.read(store.sackOf(a));
+    expect(read.metrics.map((m) => [m.metricId, [...m.values], m.batches])).toEqual([
+      [a, [1, 2], 2],
+    ]);
+    await store.close();
+  });
+
+  it("rejects runEnds that do not ascend within the samples, and ids that are not UUIDs", async () => {
+    const dir = await tempDir();
+    const store = await open(dir, { sacks: 2 });
+    const [a, b] = uuids(2) as [string, string];
+    const samples = { timestamps: new Float64Array(2), values: new Float64Array(2) };
+    await expect(
+      store.appendColumns({ metricIds: [a, b], runEnds: Uint32Array.from([2, 1]), ...samples }),
+    ).rejects.toThrow(RangeError);
+    await expect(
+      store.appendColumns({ metricIds: [a], runEnds: Uint32Array.from([3]), ...samples }),
+    ).rejects.toThrow(RangeError);
+    await expect(
+      store.appendColumns({ metricIds: [a, b], runEnds: Uint32Array.from([1]), ...samples }),
+    ).rejects.toThrow(RangeError);
+    await expect(
+      store.appendColumns({ metricIds: ["nope"], runEnds: Uint32Array.from([1]), ...samples }),
+    ).rejects.toThrow();
+    expect(store.stats.appends).toBe(0);
+    await store.close();
+  });
+});
