@@ -110,6 +110,32 @@ function encodeSplitArrays(
 }
 
 /**
+ * The v2 bytes of a split whose chunks are `parts` back to back (a chunk may
+ * straddle parts) holding `count` points: tag, count, the parts, CRC. How
+ * split-tail.ts emits a split, and how the aggregate store rebuilds one it
+ * keeps as a chain of appended chunk records. The chunks are not checked here
+ * (decoding does that); the result is a fresh array.
+ */
+export function assembleSplit(
+  key: Micros,
+  granularity: Micros,
+  count: number,
+  parts: readonly Uint8Array[],
+): Uint8Array {
+  checkSplitArgs(key, granularity);
+  if (!(Number.isInteger(count) && count >= 0 && count <= POINTS_PER_SPLIT)) {
+    throw new RangeError(`a split holds 0..${POINTS_PER_SPLIT} points, got ${count}`);
+  }
+  const w = writer;
+  w.reset();
+  w.u8(SPLIT_FORMAT_TAG);
+  w.uvarint(count);
+  for (const part of parts) w.append(part);
+  w.u32le(crc32(w.bytes.subarray(0, w.pos), splitCrcSeed(key, granularity)));
+  return w.toBytes();
+}
+
+/**
  * Writes points [from, to) (to > from) as one chunk; their slot offsets must
  * ascend from above `afterSlot`. Returns the last slot offset. Shared with
  * split-tail.ts, which assembles the header, chunks and CRC itself.

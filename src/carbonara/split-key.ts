@@ -32,6 +32,14 @@ export function splitSerie(serie: TimeSerie, granularity: Micros): SerieSplit[] 
   const { timestamps, values } = serie;
   const splits: SerieSplit[] = [];
   const span = splitSpan(granularity);
+  const n = timestamps.length;
+  if (n === 0) return splits;
+  // A cycle's fresh aggregates mostly fall in one split: no views to make then.
+  const firstKey = floorTime(timestamps[0]!, span);
+  if (timestamps[n - 1]! < firstKey + span) {
+    splits.push({ key: firstKey, serie });
+    return splits;
+  }
   let from = 0;
   while (from < timestamps.length) {
     const key = floorTime(timestamps[from]!, span);

@@ -14,20 +14,23 @@
  *   all but its last point (the bucket the next cycle most likely
  *   recomputes) are sealed into a chunk.
  *
+ * `appendChunks` answers the same change as "keep the first `keep` bytes of
+ * the chunk stream, then these chunks", so the aggregate store can append the
+ * newly sealed chunk and the new tail chunk to what it holds instead of
+ * writing the whole split again.
+ *
  * A chunk costs ~20 bytes of headers, so sealing at 256 points keeps the
  * overhead under 0.1 B/point, while a cycle never encodes more than the tail.
  * Memory: the sealed bytes plus the tail's arrays (see `memoryBytes`).
  */
-import { crc32 } from "node:zlib";
 import { ByteWriter } from "./bit-packing.js";
 import {
+  assembleSplit,
   checkSplitArgs,
   decodeSplitChunks,
   decodeSplitLayout,
   encodeSplitChunk,
-  SPLIT_FORMAT_TAG,
   type SplitChunkLayout,
-  splitCrcSeed,
 } from "./split-codec.js";
 import { POINTS_PER_SPLIT } from "./split-key.js";
 import type { Micros } from "./time.js";
@@ -36,7 +39,6 @@ import type { TimeSerie } from "./timeserie.js";
 /** Default tail length that gets sealed into a chunk. */
 export const SEAL_POINTS = 256;
 
-const writer = new ByteWriter(1 << 16);
 const layout: SplitChunkLayout = { chunksStart: 0, lastChunkByte: 0, lastChunkPoint: 0 };
 const EMPTY = new Uint8Array(0);
 const sealWriter = new ByteWriter(1 << 15);
@@ -84,6 +86,31 @@ function mergeInto(tt: Float64Array, tv: Float64Array, tn: number, fresh: TimeSe
   workT.set(ft.subarray(j), o);
   workV.set(fv.subarray(j), o);
   return o + (m - j);
+}
+
+/** What `appendChunks` changed: the chunk stream is now stream[0, keep) + chunks. */
+export interface SplitChunksChange {
+  readonly keep: number;
+  readonly chunks: Uint8Array;
+  readonly count: number;
+}
+
+function bytesOf(a: Float64Array): Uint8Array {
+  return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+}
+
+/** a[0, n) and b[0, n) hold the same bytes (a word at a time where both are aligned). */
+function sameBytes(a: Uint8Array, b: Uint8Array, n: number): boolean {
+  let i = 0;
+  if ((a.byteOffset & 3) === 0 && (b.byteOffset & 3) === 0 && n >= 16) {
+    const words = n >>> 2;
+    const wa = new Int32Array(a.buffer, a.byteOffset, words);
+    const wb = new Int32Array(b.buffer, b.byteOffset, words);
+    for (let k = 0; k < words; k++) if (wa[k] !== wb[k]) return false;
+    i = words << 2;
+  }
+  for (; i < n; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 export class SplitTail {
@@ -158,10 +185,79 @@ export class SplitTail {
    * a point is not a slot of the split or the split would exceed 3600 points.
    */
   append(fresh: TimeSerie): Uint8Array {
-    const ft = fresh.timestamps;
-    const m = ft.length;
-    if (m === 0) return this.encode();
-    if (ft[0]! <= this.sealedLast) this.reopen();
+    if (fresh.timestamps.length === 0) return this.encode();
+    this.advance(fresh);
+    return this.assemble(tailWriter);
+  }
+
+  /**
+   * `append`, answered as a change to the split's chunk stream (the chunks
+   * between count and CRC) instead of whole bytes: the stream becomes its
+   * first `keep` bytes followed by `chunks` (a fresh array), and the split
+   * holds `count` points. Unless `whole`, `keep` is the sealed bytes the
+   * append left untouched, so the store appends only the newly sealed chunk
+   * and the re-encoded tail; with `whole` (or after late data reopened the
+   * split) `keep` is 0 and `chunks` the whole stream.
+   */
+  appendChunks(fresh: TimeSerie, whole: boolean): SplitChunksChange {
+    const before = this.sealedBytes;
+    let reopened = false;
+    if (fresh.timestamps.length > 0) reopened = this.advance(fresh);
+    else this.encodeTail();
+    const keep = whole || reopened ? 0 : before;
+    const chunks = new Uint8Array(this.sealedBytes - keep + tailWriter.pos);
+    chunks.set(this.sealed.subarray(keep, this.sealedBytes));
+    chunks.set(tailWriter.bytes.subarray(0, tailWriter.pos), this.sealedBytes - keep);
+    return { keep, chunks, count: this.count };
+  }
+
+  /**
+   * Whether `other` holds the same points as the same chunks, bit for bit:
+   * then the same append makes the same change to both, and `copyFrom`
+   * replaces encoding it twice (at the finest granularity, mean and sum, or
+   * min, max and last, get the very same buckets every cycle).
+   */
+  sameAs(other: SplitTail): boolean {
+    if (
+      this.key !== other.key ||
+      this.granularity !== other.granularity ||
+      this.sealPoints !== other.sealPoints ||
+      this.sealedCount !== other.sealedCount ||
+      this.sealedBytes !== other.sealedBytes ||
+      this.sealedLastSlot !== other.sealedLastSlot ||
+      this.tailN !== other.tailN
+    ) {
+      return false;
+    }
+    const n = this.tailN;
+    return (
+      sameBytes(this.sealed, other.sealed, this.sealedBytes) &&
+      sameBytes(bytesOf(this.tailT), bytesOf(other.tailT), 8 * n) &&
+      sameBytes(bytesOf(this.tailV), bytesOf(other.tailV), 8 * n)
+    );
+  }
+
+  /** Becomes a copy of `source` (which `sameAs` this one before its last append). */
+  copyFrom(source: SplitTail): void {
+    if (this.key !== source.key || this.granularity !== source.granularity) {
+      throw new RangeError("copyFrom needs a split of the same key and granularity");
+    }
+    this.sealedBytes = 0;
+    this.appendSealed(source.sealed.subarray(0, source.sealedBytes));
+    this.sealedCount = source.sealedCount;
+    this.sealedLast = source.sealedLast;
+    this.sealedLastSlot = source.sealedLastSlot;
+    this.setTail(source.tailT, source.tailV, 0, source.tailN);
+  }
+
+  /**
+   * Merges `fresh` (non-empty), seals what the tail outgrew and leaves the
+   * open tail's chunk encoded in `tailWriter`; returns whether late data
+   * reopened the sealed chunks.
+   */
+  private advance(fresh: TimeSerie): boolean {
+    const reopened = fresh.timestamps[0]! <= this.sealedLast;
+    if (reopened) this.reopen();
     // The merged tail goes to scratch first, so a failure leaves this split as it was.
     const n = mergeInto(this.tailT, this.tailV, this.tailN, fresh);
     const total = this.sealedCount + n;
@@ -192,11 +288,17 @@ export class SplitTail {
       this.sealedLastSlot = lastSlot;
     }
     this.setTail(workT, workV, seal, n);
-    return this.assemble(tailWriter);
+    return reopened;
   }
 
   /** The split's bytes (format v2), as last returned by `append`. */
   encode(): Uint8Array {
+    this.encodeTail();
+    return this.assemble(tailWriter);
+  }
+
+  /** Encodes the open tail as one chunk into `tailWriter` (nothing when it is empty). */
+  private encodeTail(): void {
     tailWriter.reset();
     if (this.tailN > 0) {
       encodeSplitChunk(
@@ -210,19 +312,14 @@ export class SplitTail {
         this.sealedLastSlot,
       );
     }
-    return this.assemble(tailWriter);
   }
 
   /** Header, sealed chunks, the encoded tail chunk and the CRC, as one fresh array. */
   private assemble(tail: ByteWriter): Uint8Array {
-    const w = writer;
-    w.reset();
-    w.u8(SPLIT_FORMAT_TAG);
-    w.uvarint(this.count);
-    w.append(this.sealed.subarray(0, this.sealedBytes));
-    w.append(tail.bytes.subarray(0, tail.pos));
-    w.u32le(crc32(w.bytes.subarray(0, w.pos), splitCrcSeed(this.key, this.granularity)));
-    return w.toBytes();
+    return assembleSplit(this.key, this.granularity, this.count, [
+      this.sealed.subarray(0, this.sealedBytes),
+      tail.bytes.subarray(0, tail.pos),
+    ]);
   }
 
   /** Every point, decoded (fresh arrays). */

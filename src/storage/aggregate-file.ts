@@ -24,8 +24,28 @@
  *               5 MARKER    : u16 length, incoming marker (UTF-8)
  *               6 DEL_METRIC (every older record of the metric is dead)
  *               7 REPLACES  : u32 n, n × u32 segment numbers (compaction output only)
- *     PUT_SPLIT and PUT_RAW then carry: u32 data length, u32 CRC-32 of the data, data
+ *               8 APPEND_SPLIT: u8 method length, method (UTF-8), f64 granularity (µs),
+ *                             f64 split key (µs), u32 keep, u32 point count
+ *     PUT_SPLIT, PUT_RAW and APPEND_SPLIT then carry: u32 data length, u32 CRC-32 of the
+ *     data, data
  *   (little-endian throughout)
+ *
+ * APPEND_SPLIT (issue 4) stores a split of format v2 (split-codec.ts) as a chain of
+ * records instead of whole: the split's chunk stream (the bytes between its point count
+ * and its CRC) becomes the first `keep` bytes of the stream so far followed by the
+ * record's data, and the split holds `point count` points. `keep` = 0 starts a chain
+ * (whatever was stored before). metricd appends, per cycle, the chunk it sealed and its
+ * re-encoded open tail (split-tail.ts) instead of rewriting the whole newest split; it
+ * starts a new chain with the whole stream once a chain has MAX_SPLIT_CHAIN records. The index
+ * keeps, per split, the pieces of the chain still in use (record location and how many
+ * of its data bytes the stream uses); a read fetches them, checks each record's CRC,
+ * and rebuilds the v2 bytes (tag, count, pieces, split CRC). Bytes a later `keep` cut
+ * off are garbage: compaction copies an APPEND_SPLIT with only the bytes still used.
+ * Because a chain depends on the order of its records, loading replays each
+ * partition's frames in seq order (compaction outputs hold older seqs than the
+ * segments after them); a `keep` beyond the bytes replayed so far (a record that
+ * depended on one compaction dropped as dead) leaves a gap that a later `keep`
+ * must cut off: a split whose chain still has a gap is reported corrupt on read.
  *
  * ATOMICITY: a commit is one frame, written with group commit (concurrent
  * commits of a partition share one write + fdatasync; each resolves after the
@@ -67,11 +87,13 @@ import type { FileHandle } from "node:fs/promises";
 import { mkdir, open, readdir, readFile, rename, stat, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { crc32 } from "node:zlib";
+import { assembleSplit } from "../carbonara/split-codec.js";
 import type { Micros } from "../carbonara/time.js";
 import type {
   AggregateStore,
   AggregationId,
   MetricCommit,
+  SplitAppend,
   SplitId,
   SplitPut,
 } from "./aggregate-store.js";
@@ -108,6 +130,7 @@ const DEL_RAW = 4;
 const MARKER = 5;
 const DEL_METRIC = 6;
 const REPLACES = 7;
+const APPEND_SPLIT = 8;
 
 export interface FileAggregateOptions {
   /** The data directory; the store lives in `<dataDir>/aggregates`. */
@@ -157,6 +180,14 @@ interface Segment {
   retired: boolean;
 }
 
+/** Where some data bytes are: read, then checked against `crc`. */
+interface DataLoc {
+  readonly seg: Segment;
+  readonly off: number;
+  readonly len: number;
+  readonly crc: number;
+}
+
 interface Loc {
   readonly seg: Segment;
   /** File offset of the data (PUT) or of the entry (others). */
@@ -174,10 +205,45 @@ interface MarkerLoc extends Loc {
   readonly value: string;
 }
 
+/** One APPEND_SPLIT record of a chain: the first `used` bytes of its data are in the stream. */
+interface Piece {
+  /** Undefined: a gap (bytes a record depended on that are gone). */
+  readonly seg: Segment | undefined;
+  /** File offset of the data. */
+  readonly off: number;
+  readonly len: number;
+  readonly crc: number;
+  used: number;
+  /** Bytes of the whole entry, for live accounting (live = size − (len − used)). */
+  readonly size: number;
+}
+
+/** A split stored as a chain of APPEND_SPLIT records. */
+interface Chain {
+  readonly pieces: Piece[];
+  /** Point count, from the newest record. */
+  count: number;
+  /** Seq of the newest record. */
+  seq: number;
+  /** Sum of the pieces' `used`. */
+  streamBytes: number;
+  readonly tomb: false;
+}
+
+type SplitLoc = Loc | Chain;
+
+function isChain(loc: SplitLoc): loc is Chain {
+  return (loc as Chain).pieces !== undefined;
+}
+
+function unaccountPiece(piece: Piece): void {
+  if (piece.seg) piece.seg.live -= piece.size - (piece.len - piece.used);
+}
+
 interface AggIndex {
   readonly method: string;
   readonly granularity: Micros;
-  readonly splits: Map<Micros, Loc>;
+  readonly splits: Map<Micros, SplitLoc>;
 }
 
 interface MetricIndex {
@@ -199,6 +265,8 @@ interface ParsedEntry {
   dataCrc?: number;
   marker?: string;
   replaces?: number[];
+  keep?: number;
+  count?: number;
 }
 
 interface ParsedFrame {
@@ -242,6 +310,11 @@ function methodUtf8(method: string): Uint8Array {
     if (methodBytes.size < 4096) methodBytes.set(method, bytes);
   }
   return bytes;
+}
+
+/** Entry kinds followed by u32 length, u32 CRC and data bytes. */
+function hasData(kind: number): boolean {
+  return kind === PUT_SPLIT || kind === PUT_RAW || kind === APPEND_SPLIT;
 }
 
 function segName(no: number): string {
@@ -316,13 +389,17 @@ function encodeFrame(
   entries.forEach((e, i) => {
     e.entryOff = w.at;
     w.u8(e.kind);
-    if (e.kind === PUT_SPLIT || e.kind === DEL_SPLIT) {
+    if (e.kind === PUT_SPLIT || e.kind === DEL_SPLIT || e.kind === APPEND_SPLIT) {
       const m = methodUtf8(e.method!);
       if (m.length > 255) throw new RangeError(`aggregation method name too long: ${e.method}`);
       w.u8(m.length);
       w.bytes(m);
       w.f64(e.granularity!);
       w.f64(e.key!);
+      if (e.kind === APPEND_SPLIT) {
+        w.u32(e.keep!);
+        w.u32(e.count!);
+      }
     } else if (e.kind === MARKER) {
       const m = textEncoder.encode(e.marker!);
       if (m.length > 65535) throw new RangeError("incoming marker too long");
@@ -332,7 +409,7 @@ function encodeFrame(
       w.u32(e.replaces!.length);
       for (const r of e.replaces!) w.u32(r);
     }
-    if (e.kind === PUT_SPLIT || e.kind === PUT_RAW) {
+    if (hasData(e.kind)) {
       const d = data[i]!;
       e.dataLen = d.length;
       e.dataCrc = crc32(d);
@@ -372,13 +449,18 @@ function decodeFrame(buf: Uint8Array, view: DataView, off: number, len: number):
     if (at >= end) throw new Error("entry past the frame end");
     const e: ParsedEntry = { kind: view.getUint8(at), entryOff: at, entrySize: 0 };
     at += 1;
-    if (e.kind === PUT_SPLIT || e.kind === DEL_SPLIT) {
+    if (e.kind === PUT_SPLIT || e.kind === DEL_SPLIT || e.kind === APPEND_SPLIT) {
       const ml = view.getUint8(at);
       e.method = textDecoder.decode(buf.subarray(at + 1, at + 1 + ml));
       at += 1 + ml;
       e.granularity = view.getFloat64(at, true);
       e.key = view.getFloat64(at + 8, true);
       at += 16;
+      if (e.kind === APPEND_SPLIT) {
+        e.keep = view.getUint32(at, true);
+        e.count = view.getUint32(at + 4, true);
+        at += 8;
+      }
     } else if (e.kind === MARKER) {
       const ml = view.getUint16(at, true);
       e.marker = textDecoder.decode(buf.subarray(at + 2, at + 2 + ml));
@@ -391,7 +473,7 @@ function decodeFrame(buf: Uint8Array, view: DataView, off: number, len: number):
     } else if (e.kind !== PUT_RAW && e.kind !== DEL_RAW && e.kind !== DEL_METRIC) {
       throw new Error(`unknown entry kind ${e.kind}`);
     }
-    if (e.kind === PUT_SPLIT || e.kind === PUT_RAW) {
+    if (hasData(e.kind)) {
       e.dataLen = view.getUint32(at, true);
       e.dataCrc = view.getUint32(at + 4, true);
       e.dataOff = at + 8;
@@ -457,12 +539,12 @@ function hintOf(frames: ParsedFrame[], size: number): string {
       f.metricId,
       f.entries.map((e): HintEntry => {
         const base: HintEntry = [e.kind, e.entryOff, e.entrySize];
-        if (e.kind === PUT_SPLIT || e.kind === DEL_SPLIT)
+        if (e.kind === PUT_SPLIT || e.kind === DEL_SPLIT || e.kind === APPEND_SPLIT)
           base.push(e.method!, e.granularity!, e.key!);
+        if (e.kind === APPEND_SPLIT) base.push(e.keep!, e.count!);
         if (e.kind === MARKER) base.push(e.marker!);
         if (e.kind === REPLACES) base.push(e.replaces!);
-        if (e.kind === PUT_SPLIT || e.kind === PUT_RAW)
-          base.push(e.dataOff!, e.dataLen!, e.dataCrc!);
+        if (hasData(e.kind)) base.push(e.dataOff!, e.dataLen!, e.dataCrc!);
         return base;
       }),
     ]),
@@ -493,14 +575,18 @@ function parseHint(text: string, size: number): ParsedFrame[] | undefined {
         entrySize: h[2] as number,
       };
       let i = 3;
-      if (e.kind === PUT_SPLIT || e.kind === DEL_SPLIT) {
+      if (e.kind === PUT_SPLIT || e.kind === DEL_SPLIT || e.kind === APPEND_SPLIT) {
         e.method = h[i++] as string;
         e.granularity = h[i++] as number;
         e.key = h[i++] as number;
       }
+      if (e.kind === APPEND_SPLIT) {
+        e.keep = h[i++] as number;
+        e.count = h[i++] as number;
+      }
       if (e.kind === MARKER) e.marker = h[i++] as string;
       if (e.kind === REPLACES) e.replaces = h[i++] as number[];
-      if (e.kind === PUT_SPLIT || e.kind === PUT_RAW) {
+      if (hasData(e.kind)) {
         e.dataOff = h[i++] as number;
         e.dataLen = h[i++] as number;
         e.dataCrc = h[i++] as number;
@@ -682,12 +768,17 @@ export class FileAggregateStore implements AggregateStore {
       this.stats.segmentsDeleted++;
     }
     if (superseded.size > 0) await fsyncDir(p.dir);
+    // Replayed in seq order: split chains depend on the order of their records, and a
+    // compaction output (a newer segment) holds older seqs than the segments after it.
+    const replay: { frame: ParsedFrame; seg: Segment }[] = [];
     for (const { seg, frames } of loaded.values()) {
       p.segments.set(seg.no, seg);
-      for (const f of frames) {
-        p.nextSeq = Math.max(p.nextSeq, f.seq + 1);
-        this.applyFrame(f, seg, 0);
-      }
+      for (const frame of frames) replay.push({ frame, seg });
+    }
+    replay.sort((a, b) => a.frame.seq - b.frame.seq);
+    for (const { frame, seg } of replay) {
+      p.nextSeq = Math.max(p.nextSeq, frame.seq + 1);
+      this.applyFrame(frame, seg, 0);
     }
   }
 
@@ -759,8 +850,65 @@ export class FileAggregateStore implements AggregateStore {
     return m;
   }
 
-  private unaccount(loc: Loc | undefined): void {
-    if (loc && !loc.tomb) loc.seg.live -= loc.size;
+  private unaccount(loc: SplitLoc | undefined): void {
+    if (loc === undefined || loc.tomb) return;
+    if (!isChain(loc)) {
+      loc.seg.live -= loc.size;
+      return;
+    }
+    for (const piece of loc.pieces) unaccountPiece(piece);
+  }
+
+  /**
+   * Applies an APPEND_SPLIT record at `piece` to the split's chain: the
+   * stream keeps its first `keep` bytes (later pieces are dropped, the piece
+   * holding the cut shrinks), then gets the record's data.
+   */
+  private appendToChain(
+    old: SplitLoc | undefined,
+    keep: number,
+    count: number,
+    seq: number,
+    piece: Piece,
+  ): Chain {
+    let chain: Chain;
+    if (old !== undefined && !old.tomb && isChain(old) && keep > 0) chain = old;
+    else {
+      this.unaccount(old);
+      chain = { pieces: [], count: 0, seq, streamBytes: 0, tomb: false };
+    }
+    const pieces = chain.pieces;
+    if (keep > chain.streamBytes) {
+      // Bytes this record depended on are gone (see the header): a gap.
+      pieces.push({
+        seg: undefined,
+        off: 0,
+        len: 0,
+        crc: 0,
+        used: keep - chain.streamBytes,
+        size: 0,
+      });
+    } else {
+      let at = chain.streamBytes;
+      while (pieces.length > 0 && at > keep) {
+        const last = pieces[pieces.length - 1]!;
+        const cut = Math.min(last.used, at - keep);
+        at -= cut;
+        if (cut === last.used) {
+          unaccountPiece(last);
+          pieces.pop();
+        } else {
+          if (last.seg) last.seg.live -= cut;
+          last.used -= cut;
+        }
+      }
+    }
+    pieces.push(piece);
+    if (piece.seg) piece.seg.live += piece.size - (piece.len - piece.used);
+    chain.streamBytes = keep + piece.used;
+    chain.count = count;
+    chain.seq = seq;
+    return chain;
   }
 
   /** Applies a durable frame to the index; `base` turns frame-relative offsets into file offsets. */
@@ -811,7 +959,7 @@ export class FileAggregateStore implements AggregateStore {
         if (e.kind === DEL_SPLIT || e.kind === DEL_RAW) seg.live += e.entrySize;
         continue;
       }
-      if (e.kind === PUT_SPLIT || e.kind === DEL_SPLIT) {
+      if (e.kind === PUT_SPLIT || e.kind === DEL_SPLIT || e.kind === APPEND_SPLIT) {
         const tomb = e.kind === DEL_SPLIT;
         if (tomb) seg.live += e.entrySize;
         const m = this.metricIndex(f.metricId, !tomb || loading);
@@ -825,6 +973,18 @@ export class FileAggregateStore implements AggregateStore {
         }
         const old = agg.splits.get(e.key!);
         if (old && old.seq >= seq) continue;
+        if (e.kind === APPEND_SPLIT) {
+          const piece: Piece = {
+            seg,
+            off: base + e.dataOff!,
+            len: e.dataLen!,
+            crc: e.dataCrc!,
+            used: e.dataLen!,
+            size: e.entrySize,
+          };
+          agg.splits.set(e.key!, this.appendToChain(old, e.keep!, e.count!, seq, piece));
+          continue;
+        }
         this.unaccount(old);
         if (tomb) {
           if (loading) agg.splits.set(e.key!, mk(e.entryOff, 0, 0, true));
@@ -868,7 +1028,42 @@ export class FileAggregateStore implements AggregateStore {
 
   // ---------------------------------------------------------------- reads
 
-  private async readLoc(metricId: string, loc: Loc): Promise<Uint8Array | undefined> {
+  /** A split's bytes: one record, or a chain rebuilt into v2 bytes. */
+  private readSplitLoc(
+    metricId: string,
+    split: SplitId,
+    loc: SplitLoc,
+  ): Promise<Uint8Array | undefined> {
+    if (!isChain(loc)) return this.readLoc(metricId, loc);
+    // Snapshot: a commit may change the chain while the reads are in flight.
+    const pieces = loc.pieces.map((p) => ({
+      loc: p.seg ? (p as DataLoc) : undefined,
+      used: p.used,
+    }));
+    const count = loc.count;
+    if (pieces.some((p) => p.loc === undefined)) {
+      this.stats.corruptReads++;
+      this.report({
+        store: "aggregates",
+        file: this.dir,
+        offset: 0,
+        metricId,
+        detail: `split ${split.method}/${split.granularity}/${split.key}: its append chain misses records`,
+      });
+      return Promise.resolve(undefined);
+    }
+    return Promise.all(pieces.map((p) => this.readLoc(metricId, p.loc!))).then((datas) => {
+      const parts: Uint8Array[] = [];
+      for (let i = 0; i < datas.length; i++) {
+        const d = datas[i];
+        if (d === undefined) return undefined;
+        parts.push(d.subarray(0, pieces[i]!.used));
+      }
+      return assembleSplit(split.key, split.granularity, count, parts);
+    });
+  }
+
+  private async readLoc(metricId: string, loc: DataLoc): Promise<Uint8Array | undefined> {
     const seg = loc.seg;
     seg.readers++;
     try {
@@ -926,7 +1121,18 @@ export class FileAggregateStore implements AggregateStore {
       .get(id)
       ?.aggs.get(aggKey(split.method, split.granularity))
       ?.splits.get(split.key);
-    return loc ? this.readLoc(id, loc) : undefined;
+    return loc ? this.readSplitLoc(id, split, loc) : undefined;
+  }
+
+  splitChainLength(metricId: string, split: SplitId): number {
+    // The processor asks for every split it writes, with canonical ids: skip the parse then.
+    const loc = (this.index.get(metricId) ?? this.index.get(canonicalMetricId(metricId)))?.aggs
+      .get(aggKey(split.method, split.granularity))
+      ?.splits.get(split.key);
+    if (loc === undefined || !isChain(loc)) return 0;
+    // A chain with a gap is unreadable: only a whole rewrite (keep = 0) repairs it.
+    for (const p of loc.pieces) if (p.seg === undefined) return 0;
+    return loc.pieces.length;
   }
 
   async getSplits(
@@ -938,7 +1144,7 @@ export class FileAggregateStore implements AggregateStore {
     return Promise.all(
       splits.map((s) => {
         const loc = m?.aggs.get(aggKey(s.method, s.granularity))?.splits.get(s.key);
-        return loc ? this.readLoc(id, loc) : Promise.resolve(undefined);
+        return loc ? this.readSplitLoc(id, s, loc) : Promise.resolve(undefined);
       }),
     );
   }
@@ -978,10 +1184,24 @@ export class FileAggregateStore implements AggregateStore {
     for (const put of commit.puts ?? []) {
       puts.set(`${aggKey(put.split.method, put.split.granularity)}\u0000${put.split.key}`, put);
     }
+    const appends = new Map<string, SplitAppend>();
+    for (const a of commit.appends ?? []) {
+      const k = `${aggKey(a.split.method, a.split.granularity)}\u0000${a.split.key}`;
+      if (puts.has(k) || appends.has(k)) {
+        return Promise.reject(new RangeError(`split ${k} changed twice in one commit`));
+      }
+      if (!(Number.isInteger(a.keep) && a.keep >= 0 && a.keep <= 0xffffffff)) {
+        return Promise.reject(new RangeError(`append keep must be a u32, got ${a.keep}`));
+      }
+      if (!(Number.isInteger(a.count) && a.count >= 0 && a.count <= 0xffffffff)) {
+        return Promise.reject(new RangeError(`append count must be a u32, got ${a.count}`));
+      }
+      appends.set(k, a);
+    }
     const deleted = new Set<string>();
     for (const d of commit.deletes ?? []) {
       const k = `${aggKey(d.method, d.granularity)}\u0000${d.key}`;
-      if (puts.has(k) || deleted.has(k)) continue;
+      if (puts.has(k) || appends.has(k) || deleted.has(k)) continue;
       deleted.add(k);
       entries.push({
         kind: DEL_SPLIT,
@@ -1004,6 +1224,20 @@ export class FileAggregateStore implements AggregateStore {
         key: s.key,
       });
       data.push(put.data);
+    }
+    for (const a of appends.values()) {
+      const s = a.split;
+      entries.push({
+        kind: APPEND_SPLIT,
+        entryOff: 0,
+        entrySize: 0,
+        method: s.method,
+        granularity: s.granularity,
+        key: s.key,
+        keep: a.keep,
+        count: a.count,
+      });
+      data.push(a.chunks);
     }
     if (commit.rawBuffer === null) {
       entries.push({ kind: DEL_RAW, entryOff: 0, entrySize: 0 });
@@ -1304,11 +1538,17 @@ export class FileAggregateStore implements AggregateStore {
           const data: (Uint8Array | undefined)[] = [];
           const sources: ParsedEntry[] = [];
           for (const e of f.entries) {
-            if (!this.isLive(f.metricId, e, seg, f.seq, minSeqOutside)) continue;
+            let dataLen = e.dataLen;
+            if (e.kind === APPEND_SPLIT) {
+              // Only the bytes the chain still uses are copied.
+              const piece = this.chainPiece(f.metricId, e, seg);
+              if (piece === undefined) continue;
+              dataLen = piece.used;
+            } else if (!this.isLive(f.metricId, e, seg, f.seq, minSeqOutside)) continue;
             keep.push({ ...e, entryOff: 0, entrySize: 0 });
             sources.push(e);
             data.push(
-              e.dataOff !== undefined ? buf.subarray(e.dataOff, e.dataOff + e.dataLen!) : undefined,
+              e.dataOff !== undefined ? buf.subarray(e.dataOff, e.dataOff + dataLen!) : undefined,
             );
           }
           if (keep.length === 0) continue;
@@ -1389,9 +1629,22 @@ export class FileAggregateStore implements AggregateStore {
     if (e.kind === MARKER) return m.marker?.seg === seg && m.marker.off === e.entryOff;
     if (e.kind === PUT_SPLIT) {
       const loc = m.aggs.get(aggKey(e.method!, e.granularity!))?.splits.get(e.key!);
-      return loc?.seg === seg && loc.off === e.dataOff;
+      return loc !== undefined && !isChain(loc) && loc.seg === seg && loc.off === e.dataOff;
     }
     return false;
+  }
+
+  /** The chain piece an APPEND_SPLIT record of `seg` still is, if any. */
+  private chainPiece(metricId: string, e: ParsedEntry, seg: Segment): Piece | undefined {
+    const loc = this.index
+      .get(metricId)
+      ?.aggs.get(aggKey(e.method!, e.granularity!))
+      ?.splits.get(e.key!);
+    if (loc === undefined || !isChain(loc)) return undefined;
+    for (const piece of loc.pieces) {
+      if (piece.seg === seg && piece.off === e.dataOff) return piece;
+    }
+    return undefined;
   }
 
   /** Points the index at the compacted copy if it still points at the original. */
@@ -1433,10 +1686,26 @@ export class FileAggregateStore implements AggregateStore {
     } else if (from.kind === PUT_SPLIT) {
       const agg = m.aggs.get(aggKey(from.method!, from.granularity!));
       const loc = agg?.splits.get(from.key!);
-      if (agg && loc?.seg === oldSeg && loc.off === from.dataOff) {
+      if (agg && loc && !isChain(loc) && loc.seg === oldSeg && loc.off === from.dataOff) {
         agg.splits.set(from.key!, newLoc(copy.dataOff!));
         seg.live += size;
       }
+    } else if (from.kind === APPEND_SPLIT) {
+      const loc = m.aggs.get(aggKey(from.method!, from.granularity!))?.splits.get(from.key!);
+      if (loc === undefined || !isChain(loc)) return;
+      const at = loc.pieces.findIndex((p) => p.seg === oldSeg && p.off === from.dataOff);
+      if (at < 0) return;
+      // A commit since the copy may have cut the piece shorter, never longer.
+      const used = Math.min(loc.pieces[at]!.used, copy.dataLen!);
+      loc.pieces[at] = {
+        seg,
+        off: frameOff + copy.dataOff!,
+        len: copy.dataLen!,
+        crc: copy.dataCrc!,
+        used,
+        size,
+      };
+      seg.live += size - (copy.dataLen! - used);
     }
   }
 

@@ -29,8 +29,33 @@ export interface SplitPut {
   readonly data: Uint8Array;
 }
 
+/**
+ * A change to a split stored in format v2 (split-codec.ts), as SplitTail's
+ * `appendChunks` answers it: its chunk stream (the bytes between point count
+ * and CRC) becomes the first `keep` bytes of the stored one followed by
+ * `chunks`, and it holds `count` points. `keep` = 0 replaces the split (and
+ * needs no stored one); `keep` > 0 is only valid on a split whose
+ * `splitChainLength` is > 0, i.e. stored by appends, and reads answer the
+ * rebuilt v2 bytes.
+ */
+export interface SplitAppend {
+  readonly split: SplitId;
+  readonly keep: number;
+  readonly chunks: Uint8Array;
+  readonly count: number;
+}
+
+/**
+ * Appends a split's chain may take before the processor rewrites it whole:
+ * a read fetches every record of the chain, so this bounds a cold read's
+ * preads, while a split sealing a chunk every cycle is rewritten only every
+ * this many cycles.
+ */
+export const MAX_SPLIT_CHAIN = 4;
+
 export interface MetricCommit {
   readonly puts?: readonly SplitPut[];
+  readonly appends?: readonly SplitAppend[];
   readonly deletes?: readonly SplitId[];
   /** New raw buffer; `null` deletes it; absent leaves it unchanged. */
   readonly rawBuffer?: Uint8Array | null;
@@ -47,6 +72,12 @@ export interface AggregateStore {
   getSplit(metricId: string, split: SplitId): Promise<Uint8Array | undefined>;
   /** Several splits of one metric at once, in the order asked. */
   getSplits(metricId: string, splits: readonly SplitId[]): Promise<(Uint8Array | undefined)[]>;
+  /**
+   * How many append records a read of the split gathers: 0 when it is absent
+   * or was stored whole by a put (only a `keep` = 0 append may follow then).
+   * The processor rewrites a split whole once its chain gets long.
+   */
+  splitChainLength(metricId: string, split: SplitId): number;
   /** Stored split keys of one aggregation, ascending. */
   listSplitKeys(metricId: string, method: string, granularity: Micros): Promise<Micros[]>;
   /** Aggregations with at least one stored split. */

@@ -18,10 +18,12 @@
  *    c. each fresh aggregate is truncated to its timespan (§4.4) and cut into
  *       splits; each is merged into the stored split, held as a SplitTail
  *       (cache, else store) so only its open tail is re-encoded (fresh
- *       buckets win); when the oldest mutable split key moved, splits older
- *       than the one holding `newest − timespan` are deleted;
- *    d. ONE commit is issued: every split put and delete, the new raw buffer
- *       and the read's marker. The aggregate store applies it atomically: after
+ *       buckets win), and written as an append to the stored split's chain
+ *       (the newly sealed chunk and the new tail, not the whole split; see
+ *       aggregate-store.ts); when the oldest mutable split key moved, splits
+ *       older than the one holding `newest − timespan` are deleted;
+ *    d. ONE commit is issued: every split append and delete, the new raw
+ *       buffer and the read's marker. The aggregate store applies it atomically: after
  *       a crash either all of it is there or none of it. A metric whose
  *       measures were all late still commits its marker.
  * 4. Once every commit of the sack is durable, `incoming.release(handle)`
@@ -48,10 +50,16 @@ import {
 import { encodeRawBuffer } from "../carbonara/raw-codec.js";
 import { truncateToTimespan } from "../carbonara/series-ops.js";
 import { oldestRetainedSplitKey, splitKey, splitSerie } from "../carbonara/split-key.js";
-import { SplitTail } from "../carbonara/split-tail.js";
+import { type SplitChunksChange, SplitTail } from "../carbonara/split-tail.js";
 import type { Micros } from "../carbonara/time.js";
 import { EMPTY_SERIE, type TimeSerie } from "../carbonara/timeserie.js";
-import type { AggregateStore, MetricCommit, SplitId, SplitPut } from "./aggregate-store.js";
+import {
+  type AggregateStore,
+  MAX_SPLIT_CHAIN,
+  type MetricCommit,
+  type SplitAppend,
+  type SplitId,
+} from "./aggregate-store.js";
 import { type IncomingStore, type PendingMeasures, unappliedMeasures } from "./incoming.js";
 import type { MetricCatalog } from "./metric-catalog.js";
 import { rawKey, SeriesCache, splitCacheKey, tailKey } from "./series-cache.js";
@@ -111,6 +119,8 @@ interface SplitWork {
   readonly newest: boolean;
   /** The stored split opened for appending (from the cache or the store); none: a new split. */
   tail: SplitTail | undefined;
+  /** Write the whole split (a new chain) rather than append to the stored one. */
+  whole: boolean;
   readonly cacheKey: string;
 }
 
@@ -126,6 +136,15 @@ interface Issued {
 }
 
 const policyInfos = new WeakMap<ArchivePolicy, PolicyInfo>();
+
+/** The same points for sure: views of the same bytes (aggregates are never changed in place). */
+function sameArrays(a: TimeSerie, b: TimeSerie): boolean {
+  return sameView(a.timestamps, b.timestamps) && sameView(a.values, b.values);
+}
+
+function sameView(a: Float64Array, b: Float64Array): boolean {
+  return a.buffer === b.buffer && a.byteOffset === b.byteOffset && a.length === b.length;
+}
 
 function policyInfo(policy: ArchivePolicy): PolicyInfo {
   let info = policyInfos.get(policy);
@@ -311,6 +330,7 @@ export class MetricProcessor {
           fresh: s.serie,
           newest: i === splits.length - 1,
           tail,
+          whole: true,
           cacheKey,
         });
       });
@@ -333,28 +353,77 @@ export class MetricProcessor {
       });
     }
 
-    const puts: SplitPut[] = [];
+    const appends: SplitAppend[] = [];
     const toCache: CacheUpdate[] = [];
     let rawBuffer: Uint8Array;
     try {
-      for (const w of work) {
+      const leaders = this.leaders(id, work);
+      const tails: SplitTail[] = new Array(work.length);
+      const changes: SplitChunksChange[] = new Array(work.length);
+      work.forEach((w, i) => {
         const tail = w.tail ?? new SplitTail(w.id.key, w.id.granularity);
-        puts.push({ split: w.id, data: tail.append(w.fresh) });
+        const leader = leaders[i]!;
+        if (leader >= 0) {
+          tail.copyFrom(tails[leader]!);
+          changes[i] = changes[leader]!;
+        } else {
+          changes[i] = tail.appendChunks(w.fresh, w.whole);
+        }
+        tails[i] = tail;
+        const change = changes[i]!;
+        appends.push({
+          split: w.id,
+          keep: change.keep,
+          chunks: change.chunks,
+          count: change.count,
+        });
         // Decoded copies a reader cached are stale now; the newest split's tail is kept.
         toCache.push({ key: splitCacheKey(id, w.id.method, w.id.granularity, w.id.key) });
         if (w.newest) toCache.push({ key: w.cacheKey, tail });
-      }
+      });
       rawBuffer = encodeRawBuffer(raw.view());
     } catch (error) {
       return rejectMeasures(error);
     }
     return this.issue(
       id,
-      { puts, deletes, rawBuffer, incomingMarker: pending.marker },
+      { appends, deletes, rawBuffer, incomingMarker: pending.marker },
       raw,
       toCache,
       deletes,
     );
+  }
+
+  /**
+   * Per split work, the index of an earlier one making the very same change
+   * (else −1): the same fresh arrays (at the finest granularity, mean and sum,
+   * or min, max and last, share their buckets), a split alike bit for bit and
+   * the same whole-or-append choice. Also sets each work's `whole`: a split
+   * absent, stored whole by a put, or with a long chain is written whole.
+   */
+  private leaders(id: string, work: SplitWork[]): Int32Array {
+    const leaders = new Int32Array(work.length).fill(-1);
+    for (let i = 0; i < work.length; i++) {
+      const w = work[i]!;
+      const chain = this.aggregates.splitChainLength(id, w.id);
+      w.whole = chain === 0 || chain >= MAX_SPLIT_CHAIN;
+      for (let j = 0; j < i; j++) {
+        const l = work[j]!;
+        if (
+          leaders[j] === -1 &&
+          l.whole === w.whole &&
+          l.id.key === w.id.key &&
+          sameArrays(l.fresh, w.fresh) &&
+          (l.tail === undefined
+            ? w.tail === undefined
+            : w.tail !== undefined && l.tail.sameAs(w.tail))
+        ) {
+          leaders[i] = j;
+          break;
+        }
+      }
+    }
+    return leaders;
   }
 
   /** Issues the commit; on success refreshes the cache, on failure forgets the metric. */

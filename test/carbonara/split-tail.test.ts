@@ -173,6 +173,79 @@ describe("SplitTail (appendable split)", () => {
     expect(() => SplitTail.decode(bad, KEY, G)).toThrow(CorruptDataError);
     expect(() => SplitTail.decode(bytes, KEY + SLOTS * G, G)).toThrow(CorruptDataError);
   });
+  it("answers appends as chunk-stream changes: keep the sealed prefix, add the new chunks", () => {
+    const split = new SplitTail(KEY, G, 8);
+    let stream = new Uint8Array(0);
+    let wholeCount = 0;
+    let appended = 0;
+    for (let cycle = 0; cycle < 30; cycle++) {
+      // Every 7th cycle rewrites a bucket already sealed (late data): a whole rewrite.
+      const late = cycle % 7 === 6;
+      const first = late ? cycle * 5 - 20 : cycle * 5;
+      const slots = Array.from({ length: 5 }, (_, i) => first + i);
+      const change = split.appendChunks(
+        serieOf(
+          slots,
+          slots.map((k) => k / 4 + cycle),
+        ),
+        cycle % 10 === 9,
+      );
+      if (change.keep === 0) wholeCount++;
+      expect(change.keep).toBeLessThanOrEqual(stream.length);
+      const next = new Uint8Array(change.keep + change.chunks.length);
+      next.set(stream.subarray(0, change.keep));
+      next.set(change.chunks, change.keep);
+      stream = next;
+      const whole = split.encode();
+      expect(change.count).toBe(split.count);
+      // The v2 bytes are tag, count (a 1- or 2-byte varint), the stream, CRC.
+      expect(whole.subarray(whole.length - 4 - stream.length, whole.length - 4)).toEqual(stream);
+      if (change.keep > 0) appended++;
+    }
+    // Whole: the first cycles (nothing sealed yet), 4 late ones, 2 asked for; else appends.
+    expect(wholeCount).toBeGreaterThanOrEqual(1 + 4 + 2);
+    expect(appended).toBeGreaterThanOrEqual(15);
+    // No change at all still answers the stream's tail chunk.
+    const same = split.appendChunks(serieOf([], []), false);
+    expect(same.keep + same.chunks.length).toBe(stream.length);
+  });
+
+  it("tells splits alike bit for bit, and copyFrom replays an append without encoding", () => {
+    const a = new SplitTail(KEY, G, 4);
+    const b = new SplitTail(KEY, G, 4);
+    expect(a.sameAs(b)).toBe(true);
+    for (let cycle = 0; cycle < 6; cycle++) {
+      const slots = Array.from({ length: 3 }, (_, i) => cycle * 3 + i);
+      const fresh = serieOf(
+        slots,
+        slots.map((k) => k * 1.5),
+      );
+      expect(a.sameAs(b)).toBe(true);
+      a.appendChunks(fresh, false);
+      b.copyFrom(a);
+      expect(b.encode()).toEqual(a.encode());
+      expect(b.count).toBe(a.count);
+      // Both go on alike: the next real append makes the same change to either.
+      const next = serieOf([cycle * 3 + 3], [cycle]);
+      const copyA = new SplitTail(KEY, G, 4);
+      copyA.copyFrom(a);
+      expect(copyA.appendChunks(next, false)).toEqual(
+        (() => {
+          const copyB = new SplitTail(KEY, G, 4);
+          copyB.copyFrom(b);
+          return copyB.appendChunks(next, false);
+        })(),
+      );
+    }
+    // −0 and 0 encode differently: not alike.
+    const zero = new SplitTail(KEY, G, 4);
+    const minusZero = new SplitTail(KEY, G, 4);
+    zero.append(serieOf([0], [0]));
+    minusZero.append(serieOf([0], [-0]));
+    expect(zero.sameAs(minusZero)).toBe(false);
+    expect(zero.sameAs(new SplitTail(KEY, G, 8))).toBe(false);
+    expect(() => zero.copyFrom(new SplitTail(KEY + SLOTS * G, G))).toThrow(RangeError);
+  });
 });
 
 /** The version 1 bytes of a single-chunk version 2 split (drops the chunk's point count). */

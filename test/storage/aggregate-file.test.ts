@@ -1,10 +1,10 @@
-import { cp, readdir, readFile, stat, writeFile } from "node:fs/promises";
+import { readdir, readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { type FileAggregateOptions, FileAggregateStore } from "../../src/storage/aggregate-file.js";
 import type { MetricCommit, SplitId } from "../../src/storage/aggregate-store.js";
 import { deleteSplit, putRawBuffer, putSplit } from "../../src/storage/aggregate-store.js";
-import { bytes, prng, tempDir, uuids } from "./helpers.js";
+import { bytes, crashCopy, prng, tempDir, uuids } from "./helpers.js";
 
 const G = 60_000_000;
 const split = (key: number, method = "mean", granularity = G): SplitId => ({
@@ -15,12 +15,6 @@ const split = (key: number, method = "mean", granularity = G): SplitId => ({
 
 async function open(dataDir: string, extra: Partial<FileAggregateOptions> = {}) {
   return FileAggregateStore.open({ dataDir, partitions: 4, onCorruption: () => {}, ...extra });
-}
-
-async function crashCopy(dataDir: string): Promise<string> {
-  const copy = await tempDir();
-  await cp(dataDir, copy, { recursive: true });
-  return copy;
 }
 
 async function segFiles(dataDir: string): Promise<string[]> {

@@ -1,5 +1,6 @@
 import { readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { crc32 } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { aggregateSerie } from "../../src/carbonara/aggregate.js";
 import type { ArchivePolicy } from "../../src/carbonara/archive-policy.js";
@@ -308,7 +309,20 @@ describe("metric processor", () => {
     // count@1 s is the one 1 s aggregation whose bytes no other one shares
     // (one point per bucket: mean = sum = max = …, and the CRC does not cover the method).
     const victim = { method: "count", granularity: S, key: T0 + 3600 * S };
-    const victimBytes = (await e.aggregates.getSplit(id, victim))!;
+    const split = (await e.aggregates.getSplit(id, victim))!;
+    expect(e.aggregates.splitChainLength(id, victim)).toBe(1);
+    // Processed in one go, the split is one append record holding its chunk stream:
+    // the v2 bytes without tag, point count (3600: a 2-byte varint) and CRC. The
+    // other count@1 s splits hold the same stream (slots are relative to the key),
+    // so the record is found with its key, keep, count, length and CRC in front.
+    const stream = split.subarray(3, split.length - 4);
+    const head = Buffer.alloc(24);
+    head.writeDoubleLE(victim.key, 0);
+    head.writeUInt32LE(0, 8);
+    head.writeUInt32LE(3600, 12);
+    head.writeUInt32LE(stream.length, 16);
+    head.writeUInt32LE(crc32(stream), 20);
+    const victimBytes = Buffer.concat([head, stream]);
     await e.close();
     // Flip a byte in the middle of that split's data in its segment file.
     let flipped = 0;
@@ -321,7 +335,7 @@ describe("metric processor", () => {
         const buf = await readFile(path);
         const at = buf.indexOf(Buffer.from(victimBytes));
         if (at < 0) continue;
-        buf[at + (victimBytes.length >> 1)]! ^= 0x5a;
+        buf[at + head.length + (stream.length >> 1)]! ^= 0x5a;
         await writeFile(path, buf);
         flipped++;
       }
