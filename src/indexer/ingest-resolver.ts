@@ -9,11 +9,14 @@
  * (resource_id, name) index and the resource primary key arbitrate, and rows
  * are inserted in a fixed order so two batches never wait on each other
  * crosswise. Name checks, rule matching and units run once per distinct name.
+ * Pairs resolved before by this process come from its cache
+ * (metric-id-cache.ts: dropped whenever any process unbinds a metric).
  */
 import { randomUUID } from "node:crypto";
 import type { Micros } from "../carbonara/time.js";
 import { ident, type SqlExecutor, type SqlParam, timestampParam } from "./driver.js";
 import { NoSuchArchivePolicyError, ResourceAlreadyExistsError } from "./errors.js";
+import { type MetricIdCache, metricIdCacheOf } from "./metric-id-cache.js";
 import { checkMetricName, RuleMatcher } from "./metric-insert.js";
 import { preciseNowMicros } from "./resource-store.js";
 import {
@@ -22,7 +25,7 @@ import {
   validateAttributes,
 } from "./resource-type-schema.js";
 import { attributeParam, getResourceType } from "./resource-type-store.js";
-import { type Db, inTransaction } from "./transaction.js";
+import { type Db, inTransaction, isDriver } from "./transaction.js";
 
 export interface IngestTarget {
   /** The converted resource UUID (spec rest §0.9). */
@@ -51,6 +54,12 @@ export interface ResolveOptions {
   };
   /** Creation time of new resources (tests). */
   readonly now?: Micros;
+  /**
+   * Answer pairs resolved before from the process's cache (metric-id-cache.ts),
+   * asking SQL only for the others. Default true; only used on a driver
+   * (inside a caller's transaction every pair goes to SQL).
+   */
+  readonly cache?: boolean;
 }
 
 export interface ResolveResult {
@@ -123,6 +132,48 @@ async function lookup(
 }
 
 /**
+ * {@link lookup} through the cache: pairs it holds (with their resource's
+ * type when types are checked) cost nothing, the others one lookup whose
+ * answers are cached (read outside a transaction: committed).
+ */
+async function cachedLookup(
+  db: SqlExecutor,
+  cache: MetricIdCache,
+  targets: readonly IngestTarget[],
+  allTypes: boolean,
+): Promise<Found> {
+  await cache.validate(db);
+  const found: Found = { ids: new Array<string | undefined>(targets.length), types: new Map() };
+  const misses: number[] = [];
+  for (let i = 0; i < targets.length; i++) {
+    const t = targets[i]!;
+    const id = cache.metricId(t.resourceId, t.metricName);
+    const type = allTypes ? cache.resourceType(t.resourceId) : undefined;
+    if (id === undefined || (allTypes && type === undefined)) misses.push(i);
+    else {
+      found.ids[i] = id;
+      if (type !== undefined) found.types.set(t.resourceId, type);
+    }
+  }
+  if (misses.length === 0) return found;
+  const read = await lookup(
+    db,
+    misses.map((i) => targets[i]!.resourceId),
+    misses.map((i) => targets[i]!.metricName),
+    allTypes,
+  );
+  for (const [rid, type] of read.types) found.types.set(rid, type);
+  misses.forEach((i, k) => {
+    const id = read.ids[k];
+    found.ids[i] = id;
+    if (id === undefined) return;
+    const t = targets[i]!;
+    cache.set(t.resourceId, t.metricName, id, read.types.get(t.resourceId));
+  });
+  return found;
+}
+
+/**
  * Resolves (resource, metric name) pairs to metric ids, creating what the
  * options allow.
  * @throws NoSuchResourceTypeError, InvalidInputError (attributes),
@@ -140,14 +191,19 @@ export async function resolveMetrics(
     for (const [rid, type] of types)
       if (type !== wantedType) throw new ResourceAlreadyExistsError(rid);
   };
+  // Committed bindings only: inside a caller's transaction, no cache.
+  const cache = options.cache !== false && isDriver(db) ? metricIdCacheOf(db) : undefined;
   // The whole batch as given (a repeated pair costs one more probe, not a
   // client-side dedupe of every batch).
-  const found = await lookup(
-    db,
-    targets.map((t) => t.resourceId),
-    targets.map((t) => t.metricName),
-    wantedType !== undefined,
-  );
+  const found =
+    cache !== undefined
+      ? await cachedLookup(db, cache, targets, wantedType !== undefined)
+      : await lookup(
+          db,
+          targets.map((t) => t.resourceId),
+          targets.map((t) => t.metricName),
+          wantedType !== undefined,
+        );
   checkTypes(found.types);
   const metricIds = found.ids;
   if (!metricIds.includes(undefined)) return { metricIds, missingResources: [] };
@@ -205,6 +261,13 @@ export async function resolveMetrics(
           });
         }
       });
+      // Committed now (the transaction was ours: the cache is only used on a driver).
+      if (cache !== undefined) {
+        for (const p of metricRows) {
+          if (p.id !== undefined)
+            cache.set(p.rid, p.name, p.id, newResources.has(p.rid) ? wantedType : undefined);
+        }
+      }
     }
     for (const [i, p] of pairOf) metricIds[i] = p.id;
   }

@@ -265,6 +265,32 @@ export class LabelIndex {
     this.#scratch = growUint32(this.#scratch, words);
   }
 
+  /**
+   * Whether the live series of `metricId` has exactly `labels` (empty values
+   * ignored, as stored). Allocates nothing: each label is looked up in the
+   * dictionary and searched among the series' few pair ids; names are
+   * unique on both sides, so equal counts and every label found mean equal
+   * sets. A label that is not a stored pair (bad input included) answers false.
+   */
+  hasLabels(metricId: string, labels: Labels): boolean {
+    const o = this.#ordinals.get(metricId);
+    if (o === undefined || this.#isDead(o)) return false;
+    const from = this.#offsets[o]!;
+    const to = this.#offsets[o + 1]!;
+    let count = 0;
+    for (const name in labels) {
+      const value = labels[name];
+      if (value === "") continue;
+      const id = this.#dictionary.get(name)?.get(value as string);
+      if (id === undefined) return false;
+      let k = from;
+      while (k < to && this.#flat[k] !== id) k++;
+      if (k === to) return false;
+      count++;
+    }
+    return count === to - from;
+  }
+
   /** Tombstones a series (its metric was expunged). */
   removeSeries(metricId: string): boolean {
     const o = this.#ordinals.get(metricId);

@@ -8,7 +8,9 @@
  * - {@link insertLabelSets} (inside the caller's transaction, e.g. together
  *   with the metric rows): creates missing pairs, inserts the sets with
  *   `ON CONFLICT DO NOTHING` and reports, per set, the metric that owns it
- *   (an existing one when the same label set was stored before).
+ *   (an existing one when the same label set was stored before on the same
+ *   resource: a set is unique per resource, migration 3). Sets the process's
+ *   index already holds for their metric cost no SQL.
  * - {@link LabelStore}: loads the index from SQL, stores through
  *   {@link insertLabelSets} and updates the index after commit, selects by
  *   matchers, lists label names and values (optionally for a time range
@@ -96,6 +98,11 @@ async function readLabelPairs(
   return missing;
 }
 
+/** `(name, value)` in code point order, as the `COLLATE "C"` unique index orders them. */
+function byNameValue(a: readonly [string, string], b: readonly [string, string]): number {
+  return compareCodePoints(a[0], b[0]) || compareCodePoints(a[1], b[1]);
+}
+
 /**
  * Ids of label pairs, creating the missing ones (concurrency-safe:
  * `ON CONFLICT DO NOTHING`, then read back). Keyed by `name\u0000value`.
@@ -112,9 +119,13 @@ export async function ensureLabelPairs(
   if (unique.size === 0) return out;
   const missing = await readLabelPairs(tx, [...unique.values()], out);
   if (missing.length > 0) {
+    // One order for every writer (the unique index's), so two transactions
+    // inserting overlapping new pairs never wait on each other crosswise.
+    missing.sort(byNameValue);
     await tx.query(
       `INSERT INTO label_pair (name, value)
-       SELECT n, v FROM unnest($1::text[], $2::text[]) AS t(n, v)
+       SELECT n, v FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS t(n, v, i)
+       ORDER BY t.i
        ON CONFLICT (name, value) DO NOTHING`,
       [missing.map((p) => p[0]), missing.map((p) => p[1])],
     );
@@ -123,20 +134,31 @@ export async function ensureLabelPairs(
   return out;
 }
 
-/** Metric owning each label set hash found (one unique-index probe per hash). */
+/**
+ * The metric owning each (metric's scope, hash), by entry index, into `into`:
+ * one primary-key probe of the metric (its resource is the scope) and one
+ * probe of the unique (label_set_hash, scope_id) index per entry.
+ */
 async function labelSetOwners(
   db: SqlExecutor,
+  metricIds: readonly string[],
   hashes: readonly string[],
-  into: Map<string, string>,
+  positions: readonly number[],
+  into: Map<number, string>,
 ): Promise<void> {
-  if (hashes.length === 0) return;
+  if (positions.length === 0) return;
   const r = await db.query<{ owners: string | null }>(
-    `SELECT string_agg(label_set_hash::text || ' ' || metric_id::text, ' ') AS owners
-       FROM metric_label_set WHERE label_set_hash = ANY ((SELECT $1::uuid[])::uuid[])`,
-    [hashes],
+    `SELECT string_agg(t.i::text || ' ' || s.metric_id::text, ' ') AS owners
+       FROM unnest((SELECT $1::uuid[]), (SELECT $2::uuid[])) WITH ORDINALITY AS t(m, h, i)
+       LEFT JOIN metric m ON m.id = t.m
+       JOIN LATERAL (SELECT s.metric_id FROM metric_label_set s
+                      WHERE s.label_set_hash = t.h AND s.scope_id = COALESCE(m.resource_id, t.m)
+                      LIMIT 1) s ON true`,
+    [positions.map((i) => metricIds[i]!), positions.map((i) => hashes[i]!)],
   );
   const words = (r.rows[0]?.owners ?? "").split(" ");
-  for (let i = 0; i + 1 < words.length; i += 2) into.set(words[i]!, words[i + 1]!);
+  for (let k = 0; k + 1 < words.length; k += 2)
+    into.set(positions[Number(words[k]) - 1]!, words[k + 1]!);
 }
 
 export interface LabelSetInput {
@@ -149,8 +171,12 @@ export interface LabelSetInput {
 export interface StoredLabelSet {
   /** The metric the caller asked to label. */
   readonly metricId: string;
-  /** The metric that owns this label set: `metricId`, or the one that had it already. */
+  /**
+   * The metric that owns this label set in the metric's scope (its resource,
+   * or the metric itself without one): `metricId`, or the one that had it already.
+   */
   readonly ownerId: string;
+  /** The set's `label_set_hash` (computed on first read for sets answered from memory). */
   readonly hash: string;
   /** Whether this call inserted the set. */
   readonly inserted: boolean;
@@ -159,47 +185,91 @@ export interface StoredLabelSet {
   readonly seenAt: number | null;
 }
 
+const NO_PAIRS: readonly LabelPair[] = [];
+
+/** The answer for a metric that already carries exactly its labels (no hash computed unless read). */
+function alreadyStored(entry: LabelSetInput): StoredLabelSet {
+  let hash: string | undefined;
+  return {
+    metricId: entry.metricId,
+    ownerId: entry.metricId,
+    get hash() {
+      hash ??= labelSetHash(entry.labels);
+      return hash;
+    },
+    inserted: false,
+    pairs: NO_PAIRS,
+    seenAt: entry.seenAt ?? null,
+  };
+}
+
 /**
  * Stores label sets in the caller's transaction. A label set already stored
- * (same hash) is not inserted again: its `ownerId` is the existing metric.
- * Sets already stored cost one statement for the whole batch (by hash);
- * pairs and inserts are only for the others, so a batch of known sets uses
- * up no `seq` value (a gap {@link LabelStore.refresh} would re-read).
+ * in the metric's scope (same hash, same resource) is not inserted again:
+ * its `ownerId` is the existing metric; the same set on another resource (a
+ * second user's series) is a series of its own.
+ *
+ * With `known` (the process's label index), a metric already carrying
+ * exactly its labels there is answered without SQL: the index only holds
+ * rows read from or written to SQL, and a metric's label set never changes.
+ * Anything else goes to SQL, so sets other processes stored are found too.
+ * Sets already stored cost one statement for the whole batch; pairs and
+ * inserts are only for the others, so a batch of known sets uses up no
+ * `seq` value (a gap {@link LabelStore.refresh} would re-read). New pairs
+ * and sets are inserted in one fixed order (the unique indexes'), so
+ * concurrent writers of overlapping sets never deadlock.
  * Call {@link LabelStore.applyStored} after commit to update the index.
  */
 export async function insertLabelSets(
   tx: SqlExecutor,
   entries: readonly LabelSetInput[],
+  known?: LabelIndex,
 ): Promise<StoredLabelSet[]> {
-  if (entries.length === 0) return [];
-  const canon = entries.map((e) => canonicalLabels(e.labels));
-  const hashes = canon.map((c) => labelSetHash(c));
-  const owners = new Map<string, string>();
-  await labelSetOwners(tx, [...new Set(hashes)], owners);
-  const fresh: number[] = [];
-  hashes.forEach((h, i) => {
-    if (!owners.has(h)) fresh.push(i);
-  });
+  const results = new Array<StoredLabelSet>(entries.length);
+  const rest: number[] = [];
+  for (let i = 0; i < entries.length; i++) {
+    const e = entries[i]!;
+    if (known?.hasLabels(e.metricId, e.labels)) results[i] = alreadyStored(e);
+    else rest.push(i);
+  }
+  if (rest.length === 0) return results;
+  const canon = new Map<number, [string, string][]>();
+  const hashes: string[] = [];
+  for (const i of rest) {
+    const c = canonicalLabels(entries[i]!.labels);
+    canon.set(i, c);
+    hashes[i] = labelSetHash(c);
+  }
+  const metricIds = entries.map((e) => e.metricId);
+  const owners = new Map<number, string>();
+  await labelSetOwners(tx, metricIds, hashes, rest, owners);
+  const fresh = rest.filter((i) => !owners.has(i));
   const insertedIds = new Set<string>();
   const pairsOf = new Map<number, LabelPair[]>();
   if (fresh.length > 0) {
     const pairs = await ensureLabelPairs(
       tx,
-      fresh.flatMap((i) => canon[i]!),
+      fresh.flatMap((i) => canon.get(i)!),
     );
     for (const i of fresh)
       pairsOf.set(
         i,
-        canon[i]!.map((p) => pairs.get(`${p[0]}\u0000${p[1]}`)!),
+        canon.get(i)!.map((p) => pairs.get(`${p[0]}\u0000${p[1]}`)!),
       );
+    // Rows go in (label_set_hash, scope_id) order, the unique index's, so
+    // concurrent batches lock them in one order. A missing metric still
+    // fails on the foreign key (LEFT JOIN).
     const inserted = await tx.query<{ metric_id: string }>(
-      `INSERT INTO metric_label_set (metric_id, label_ids, label_set_hash, first_seen, last_seen)
-       SELECT t.m, t.ids::integer[], t.h, t.s, t.s
-       FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::timestamptz[]) AS t(m, ids, h, s)
+      `INSERT INTO metric_label_set (metric_id, scope_id, label_ids, label_set_hash, first_seen, last_seen)
+       SELECT t.m, COALESCE(m.resource_id, t.m), t.ids::integer[], t.h, t.s, t.s
+       FROM unnest((SELECT $1::uuid[]), (SELECT $2::text[]), (SELECT $3::uuid[]),
+                   (SELECT $4::timestamptz[])) AS t(m, ids, h, s)
+       LEFT JOIN metric m ON m.id = t.m
+       ORDER BY t.h, COALESCE(m.resource_id, t.m), t.m
        ON CONFLICT DO NOTHING
        RETURNING metric_id::text`,
       [
-        fresh.map((i) => entries[i]!.metricId),
+        fresh.map((i) => metricIds[i]!),
         fresh.map(
           (i) =>
             `{${pairsOf
@@ -218,21 +288,23 @@ export async function insertLabelSets(
     for (const row of inserted.rows) insertedIds.add(row.metric_id);
     if (insertedIds.size < fresh.length) {
       // Sets another metric (of this batch, or a concurrent writer) stored first.
-      const others = fresh.filter((i) => !insertedIds.has(entries[i]!.metricId));
-      await labelSetOwners(tx, [...new Set(others.map((i) => hashes[i]!))], owners);
+      const others = fresh.filter((i) => !insertedIds.has(metricIds[i]!));
+      await labelSetOwners(tx, metricIds, hashes, others, owners);
     }
   }
-  return entries.map((e, i) => {
+  for (const i of rest) {
+    const e = entries[i]!;
     const wasInserted = pairsOf.has(i) && insertedIds.has(e.metricId);
-    return {
+    results[i] = {
       metricId: e.metricId,
-      ownerId: wasInserted ? e.metricId : (owners.get(hashes[i]!) ?? e.metricId),
+      ownerId: wasInserted ? e.metricId : (owners.get(i) ?? e.metricId),
       hash: hashes[i]!,
       inserted: wasInserted,
-      pairs: wasInserted ? pairsOf.get(i)! : [],
+      pairs: wasInserted ? pairsOf.get(i)! : NO_PAIRS,
       seenAt: e.seenAt ?? null,
     };
-  });
+  }
+  return results;
 }
 
 export interface LoadOptions {
@@ -413,11 +485,29 @@ export class LabelStore {
     }
   }
 
-  /** Stores label sets in their own transaction and updates the index. */
+  /**
+   * Stores label sets in their own transaction and updates the index. Sets
+   * the index already holds for their metric cost no SQL; a transaction is
+   * opened only for the others.
+   */
   async store(db: SqlDriver, entries: readonly LabelSetInput[]): Promise<StoredLabelSet[]> {
-    const stored = await db.transaction((tx) => insertLabelSets(tx, entries));
+    const results = new Array<StoredLabelSet>(entries.length);
+    const rest: LabelSetInput[] = [];
+    const positions: number[] = [];
+    entries.forEach((e, i) => {
+      if (this.index.hasLabels(e.metricId, e.labels)) results[i] = alreadyStored(e);
+      else {
+        rest.push(e);
+        positions.push(i);
+      }
+    });
+    if (rest.length === 0) return results;
+    const stored = await db.transaction((tx) => insertLabelSets(tx, rest));
     this.applyStored(stored);
-    return stored;
+    stored.forEach((s, k) => {
+      results[positions[k]!] = s;
+    });
+    return results;
   }
 
   /** Records that the series were seen at `at` (µs): widens first_seen/last_seen. */

@@ -255,6 +255,70 @@ export const MIGRATIONS: readonly Migration[] = [
       "CREATE UNIQUE INDEX metric_label_set_seq_idx ON metric_label_set (seq)",
     ],
   },
+  {
+    version: 3,
+    name: "label sets unique per resource",
+    // A label set is a series' identity within one resource (its tenant:
+    // resources are per creator), not across the database: two users writing
+    // the same series each get theirs. `scope_id` is the metric's resource
+    // when the set was stored, or the metric itself for a metric without
+    // resource. The hash leads the key so a lookup by hash alone (taking a set
+    // over from a deleted metric) stays an index scan.
+    statements: [
+      "ALTER TABLE metric_label_set ADD COLUMN scope_id uuid",
+      `UPDATE metric_label_set s SET scope_id = COALESCE(m.resource_id, m.id)
+         FROM metric m WHERE m.id = s.metric_id`,
+      "ALTER TABLE metric_label_set ALTER COLUMN scope_id SET NOT NULL",
+      "ALTER TABLE metric_label_set DROP CONSTRAINT metric_label_set_hash_key",
+      `ALTER TABLE metric_label_set ADD CONSTRAINT metric_label_set_hash_scope_key
+         UNIQUE (label_set_hash, scope_id)`,
+    ],
+  },
+  {
+    version: 4,
+    name: "metric binding generation",
+    // A counter bumped, in the same transaction, by every statement that
+    // unbinds a metric from its (resource_id, name): delete, detach, move,
+    // rename, row deletion, truncation. ingest-resolver.ts caches
+    // (resource, name) → metric id per process and drops the cache when the
+    // committed counter moved, so a metric deleted by any process is never
+    // resolved from the cache. Bindings only created (new metrics) leave it
+    // alone: a cache has no entry to contradict.
+    statements: [
+      `CREATE TABLE metric_binding_generation (
+        singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+        generation bigint NOT NULL
+      )`,
+      "INSERT INTO metric_binding_generation (generation) VALUES (0)",
+      // One statement per branch: plpgsql plans a statement when it first
+      // runs it, and each trigger only has the transition tables it declares.
+      `CREATE FUNCTION metric_binding_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+       BEGIN
+         IF TG_OP = 'UPDATE' THEN
+           IF NOT EXISTS (SELECT 1 FROM old_rows o JOIN new_rows n ON n.id = o.id
+                           WHERE o.resource_id IS NOT NULL
+                             AND (n.resource_id IS DISTINCT FROM o.resource_id
+                                  OR n.name IS DISTINCT FROM o.name OR n.status <> o.status)) THEN
+             RETURN NULL;
+           END IF;
+         ELSIF TG_OP = 'DELETE' THEN
+           IF NOT EXISTS (SELECT 1 FROM old_rows o WHERE o.resource_id IS NOT NULL) THEN
+             RETURN NULL;
+           END IF;
+         END IF;
+         UPDATE metric_binding_generation SET generation = generation + 1;
+         RETURN NULL;
+       END $$`,
+      `CREATE TRIGGER metric_binding_changed_update AFTER UPDATE ON metric
+         REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+         FOR EACH STATEMENT EXECUTE FUNCTION metric_binding_changed()`,
+      `CREATE TRIGGER metric_binding_changed_delete AFTER DELETE ON metric
+         REFERENCING OLD TABLE AS old_rows
+         FOR EACH STATEMENT EXECUTE FUNCTION metric_binding_changed()`,
+      `CREATE TRIGGER metric_binding_changed_truncate AFTER TRUNCATE ON metric
+         FOR EACH STATEMENT EXECUTE FUNCTION metric_binding_changed()`,
+    ],
+  },
 ];
 
 /** Arbitrary constant key of the advisory lock serializing upgrades (two int4 halves). */

@@ -8,7 +8,7 @@ import type { SqlDriver, SqlExecutor } from "./driver.js";
 /** A driver, or an open transaction's handle. */
 export type Db = SqlExecutor | SqlDriver;
 
-function isDriver(db: Db): db is SqlDriver {
+export function isDriver(db: Db): db is SqlDriver {
   return typeof (db as Partial<SqlDriver>).transaction === "function";
 }
 

@@ -1,5 +1,5 @@
 import { expect, it } from "vitest";
-import type { SqlExecutor } from "../../src/indexer/driver.js";
+import type { SqlDriver, SqlExecutor } from "../../src/indexer/driver.js";
 import { ResourceAlreadyExistsError } from "../../src/indexer/errors.js";
 import { type IngestTarget, resolveMetrics } from "../../src/indexer/ingest-resolver.js";
 import {
@@ -8,8 +8,12 @@ import {
   type LabelSetInput,
   labelSetHash,
 } from "../../src/indexer/label-store.js";
-import { findMetric, listMetrics } from "../../src/indexer/metric-store.js";
+import { deleteMetric, findMetric, listMetrics } from "../../src/indexer/metric-store.js";
 import { resourceIdFromInput } from "../../src/indexer/resource-id.js";
+import {
+  attachResourceMetrics,
+  detachResourceMetrics,
+} from "../../src/indexer/resource-metrics.js";
 import { createResource, getResource } from "../../src/indexer/resource-store.js";
 import { createResourceType } from "../../src/indexer/resource-type-store.js";
 import { describeDrivers } from "./drivers.js";
@@ -97,6 +101,69 @@ describeDrivers(
           createResources: { type: "prometheus", attributes: () => ({ job: "j", instance: "i" }) },
         }),
       ).rejects.toBeInstanceOf(ResourceAlreadyExistsError);
+    });
+
+    it("answers repeated pairs from its cache, never a metric unbound since, by any process", async () => {
+      // `cached` is this process's driver (its own cache); `db()` plays another process.
+      let statements = 0;
+      const inner = db();
+      const cached: SqlDriver = {
+        kind: inner.kind,
+        query: (sql, params) => {
+          statements++;
+          return inner.query(sql, params);
+        },
+        transaction: (fn) => inner.transaction(fn),
+        close: () => Promise.resolve(),
+      };
+      const ids = async (targets: IngestTarget[]) =>
+        (await resolveMetrics(cached, targets, { creator: "admin" })).metricIds;
+      const r1 = await createResource(
+        db(),
+        "generic",
+        { id: "cache1", metrics: { a: {}, b: {}, c: {}, d: {} } },
+        "admin",
+      );
+      const r2 = await createResource(db(), "generic", { id: "cache2" }, "admin");
+      const [a, b, c, d] = ["a", "b", "c", "d"].map((n) => target("cache1", n));
+      const all = [a!, b!, c!, d!];
+      const m = r1.metrics!;
+      expect(await ids(all)).toEqual([m.a, m.b, m.c, m.d]);
+      statements = 0;
+      expect(await ids(all)).toEqual([m.a, m.b, m.c, m.d]);
+      expect(statements).toBe(1); // the generation check only
+
+      await deleteMetric(db(), m.a!);
+      expect(await ids(all)).toEqual([undefined, m.b, m.c, m.d]);
+      // Moved to another resource under another name.
+      await db().transaction((tx) => attachResourceMetrics(tx, r2.id, "admin", { moved: m.b! }));
+      expect(await ids([...all, target("cache2", "moved")])).toEqual([
+        undefined,
+        undefined,
+        m.c,
+        m.d,
+        m.b,
+      ]);
+      // Detached (resource PATCH of its metrics).
+      await db().transaction((tx) => detachResourceMetrics(tx, r1.id));
+      expect(await ids(all)).toEqual([undefined, undefined, undefined, undefined]);
+      // A resource removed by plain SQL: the foreign key detaches its metrics.
+      await db().transaction((tx) => attachResourceMetrics(tx, r1.id, "admin", { c: m.c! }));
+      expect(await ids([c!])).toEqual([m.c]);
+      await db().query("DELETE FROM resource WHERE id = $1", [r1.id]);
+      expect(await ids([c!])).toEqual([undefined]);
+      // Created since: a miss goes to SQL.
+      const r3 = await createResource(
+        db(),
+        "generic",
+        { id: "cache1", metrics: { a: {} } },
+        "admin",
+      );
+      expect(await ids([a!])).toEqual([r3.metrics!.a]);
+      // A binding added without unbinding anything leaves the cache valid.
+      statements = 0;
+      expect(await ids([a!])).toEqual([r3.metrics!.a]);
+      expect(statements).toBe(1);
     });
 
     it("is safe under concurrent creation of the same names (no duplicate, no error)", async () => {

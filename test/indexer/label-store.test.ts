@@ -11,20 +11,36 @@ import {
 } from "../../src/indexer/label-index.js";
 import {
   canonicalLabels,
+  ensureLabelPairs,
   insertLabelSets,
   LabelStore,
   labelSetHash,
 } from "../../src/indexer/label-store.js";
-import { describeDrivers } from "./drivers.js";
+import { MIGRATIONS, migrate } from "../../src/indexer/migrations.js";
+import { describeDrivers, openFreshDriver } from "./drivers.js";
 import { HOSTILE_STRINGS } from "./hostile.js";
 
-async function newMetrics(db: SqlExecutor, n: number): Promise<string[]> {
+/** A new generic resource of `creator`; its id. */
+async function newResource(db: SqlExecutor, creator = "admin"): Promise<string> {
+  const id = randomUUID();
+  await db.query(
+    `INSERT INTO resource (id, type, creator, original_resource_id, started_at, revision_start)
+     VALUES ($1::uuid, 'generic', $2, $1::text, now(), now())`,
+    [id, creator],
+  );
+  return id;
+}
+
+/** `n` new metrics (named m0, m1, ... after the existing ones) on `resourceId`, default a new resource. */
+async function newMetrics(db: SqlExecutor, n: number, resourceId?: string): Promise<string[]> {
+  const rid = resourceId ?? (await newResource(db));
   const ap = await db.query<{ id: number }>("SELECT id FROM archive_policy ORDER BY id LIMIT 1");
   const ids = Array.from({ length: n }, () => randomUUID());
-  await db.query("INSERT INTO metric (id, archive_policy_id) SELECT unnest($1::uuid[]), $2", [
-    ids,
-    ap.rows[0]!.id,
-  ]);
+  await db.query(
+    `INSERT INTO metric (id, archive_policy_id, resource_id, name)
+     SELECT u.id, $2, $3, 'm-' || u.id FROM unnest($1::uuid[]) AS u(id)`,
+    [ids, ap.rows[0]!.id, rid],
+  );
   return ids;
 }
 
@@ -156,6 +172,7 @@ describeDrivers(
 
     beforeAll(async () => {
       store = await LabelStore.load(db());
+      // One resource: a label set is unique within it.
       ids = await newMetrics(db(), 20);
       const stored = await store.store(
         db(),
@@ -243,6 +260,147 @@ describeDrivers(
 );
 
 describeDrivers(
+  "label sets per resource",
+  ({ db, kind }) => {
+    const series = { __name__: "http_requests_total", job: "api", instance: "a:80", code: "200" };
+
+    it("gives two users' identical series a label set each, both selectable", async () => {
+      const store = await LabelStore.load(db());
+      const [alice] = await newMetrics(db(), 1, await newResource(db(), "alice"));
+      const [bob] = await newMetrics(db(), 1, await newResource(db(), "bob"));
+      const stored = await store.store(db(), [
+        { metricId: alice!, labels: series },
+        { metricId: bob!, labels: { ...series } },
+      ]);
+      expect(stored.map((s) => [s.inserted, s.ownerId])).toEqual([
+        [true, alice],
+        [true, bob],
+      ]);
+      expect(stored[0]!.hash).toBe(stored[1]!.hash);
+      const selector = [
+        { name: "__name__", op: "=", value: "http_requests_total" },
+        { name: "code", op: "=", value: "200" },
+      ] as const;
+      for (const s of [store, await LabelStore.load(db())]) {
+        expect(s.select(selector).sort()).toEqual([alice!, bob!].sort());
+        expect(s.labelsOf(bob!)).toEqual(series);
+      }
+      // Written again by each: nothing new, each keeps its own.
+      const again = await insertLabelSets(db(), [
+        { metricId: bob!, labels: series },
+        { metricId: alice!, labels: series },
+      ]);
+      expect(again.map((s) => [s.inserted, s.ownerId])).toEqual([
+        [false, bob],
+        [false, alice],
+      ]);
+      const rows = await db().query<{ n: number }>(
+        "SELECT count(*)::int AS n FROM metric_label_set WHERE label_set_hash = $1",
+        [labelSetHash(series)],
+      );
+      expect(rows.rows[0]!.n).toBe(2);
+    });
+
+    it("keeps one owner per label set within a resource", async () => {
+      const [first, second] = await newMetrics(db(), 2);
+      const stored = await insertLabelSets(db(), [
+        { metricId: first!, labels: series },
+        { metricId: second!, labels: series },
+      ]);
+      // One of the two gets it (rows go in a fixed order), both report that one.
+      expect(stored.filter((s) => s.inserted)).toHaveLength(1);
+      const owner = stored.find((s) => s.inserted)!.metricId;
+      expect(stored.map((s) => s.ownerId)).toEqual([owner, owner]);
+      const [later] = await insertLabelSets(db(), [
+        { metricId: owner === first ? second! : first!, labels: series },
+      ]);
+      expect(later).toMatchObject({ inserted: false, ownerId: owner });
+    });
+
+    it("answers sets its index holds for their metric without SQL, and asks SQL otherwise", async () => {
+      const store = await LabelStore.load(db());
+      const [a, b] = await newMetrics(db(), 2);
+      await store.store(db(), [{ metricId: a!, labels: { __name__: "up", job: "x", e: "" } }]);
+      const noSql: SqlExecutor = {
+        query: () => Promise.reject(new Error("no statement expected")),
+      };
+      const [hit] = await insertLabelSets(
+        noSql,
+        [{ metricId: a!, labels: { job: "x", __name__: "up" }, seenAt: 5 }],
+        store.index,
+      );
+      expect(hit).toMatchObject({ metricId: a, ownerId: a, inserted: false, pairs: [], seenAt: 5 });
+      expect(hit!.hash).toBe(labelSetHash({ __name__: "up", job: "x" }));
+      // Not a hit: another metric, a label more or less, another value.
+      for (const [metricId, labels] of [
+        [b!, { __name__: "up", job: "x" }],
+        [a!, { __name__: "up", job: "x", extra: "1" }],
+        [a!, { __name__: "up" }],
+        [a!, { __name__: "up", job: "y" }],
+      ] as const) {
+        expect(store.index.hasLabels(metricId, labels), JSON.stringify(labels)).toBe(false);
+      }
+      // Stored by another process: a miss in memory, found in SQL.
+      const other = await LabelStore.load(db());
+      await other.store(db(), [{ metricId: b!, labels: { __name__: "up", job: "z" } }]);
+      const [found] = await insertLabelSets(
+        db(),
+        [{ metricId: b!, labels: { __name__: "up", job: "z" } }],
+        store.index,
+      );
+      expect(found).toMatchObject({ inserted: false, ownerId: b });
+      // Invalid labels are still refused (the SQL path validates).
+      await expect(
+        insertLabelSets(db(), [{ metricId: b!, labels: { "": "v" } }], store.index),
+      ).rejects.toThrow(InvalidLabelSetError);
+    });
+
+    it("upgrades version-2 label sets to per-resource uniqueness", async () => {
+      const older = await openFreshDriver(kind);
+      try {
+        await migrate(
+          older.driver,
+          MIGRATIONS.filter((m) => m.version <= 2),
+        );
+        await older.driver.query(
+          `INSERT INTO archive_policy (name, aggregation_methods, definition)
+           VALUES ('p', '{mean}', '[{"granularity": 1000000, "points": 1, "timespan": 1000000}]')`,
+        );
+        const rid = await newResource(older.driver);
+        const [withResource, without] = [randomUUID(), randomUUID()];
+        await older.driver.query(
+          `INSERT INTO metric (id, archive_policy_id, resource_id, name)
+           SELECT id, (SELECT id FROM archive_policy), r, n
+             FROM (VALUES ($1::uuid, $3::uuid, 'a'), ($2::uuid, NULL::uuid, NULL)) v(id, r, n)`,
+          [withResource, without, rid],
+        );
+        // Rows as version 2 stored them (no scope).
+        await older.driver.query(
+          `INSERT INTO label_pair (name, value) VALUES ('__name__', 'a'), ('__name__', 'b')`,
+        );
+        await older.driver.query(
+          `INSERT INTO metric_label_set (metric_id, label_ids, label_set_hash)
+           SELECT m, ARRAY[p.id], h FROM (VALUES ($1::uuid, 'a', $3::uuid), ($2::uuid, 'b', $4::uuid)) v(m, n, h)
+           JOIN label_pair p ON p.name = '__name__' AND p.value = v.n`,
+          [withResource, without, labelSetHash({ __name__: "a" }), labelSetHash({ __name__: "b" })],
+        );
+        await migrate(older.driver);
+        const rows = await older.driver.query<{ metric_id: string; scope_id: string }>(
+          "SELECT metric_id::text, scope_id::text FROM metric_label_set ORDER BY seq",
+        );
+        expect(rows.rows).toEqual([
+          { metric_id: withResource, scope_id: rid },
+          { metric_id: without, scope_id: without },
+        ]);
+      } finally {
+        await older.dispose();
+      }
+    });
+  },
+  { upgrade: true },
+);
+
+describeDrivers(
   "label store across processes",
   ({ db, kind }) => {
     it("refresh picks up label sets another process stored, and forgets expunged ones", async () => {
@@ -284,6 +442,78 @@ describeDrivers(
         await mine.refresh(db());
         expect(mine.labelsOf(late!)).toEqual({ __name__: "late" });
       },
+    );
+
+    // Concurrent writers on separate connections (PGlite has one session).
+    it.skipIf(kind === "pglite")(
+      "concurrent writers of overlapping new label sets neither fail nor duplicate",
+      async () => {
+        const rid = await newResource(db());
+        const writers = 4;
+        const setsPerWriter = 4000;
+        const rounds = 4;
+        let seed = 99;
+        const rand = (n: number) => {
+          seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+          return seed % n;
+        };
+        for (let round = 0; round < rounds; round++) {
+          // Every writer labels its own metrics with the same new sets, each
+          // writer in its own shuffled order. Every pair belongs to one set, so
+          // writers collide anywhere in their batches, not only on a common
+          // first pair. Odd rounds: the pairs exist, only the sets race.
+          const labelsOf = (j: number) => ({
+            __name__: `race_${round}_${j}`,
+            instance: `host-${round}-${j}`,
+          });
+          if (round % 2 === 1) {
+            await db().transaction((tx) =>
+              ensureLabelPairs(
+                tx,
+                Array.from({ length: setsPerWriter }, (_, j) =>
+                  canonicalLabels(labelsOf(j)),
+                ).flat(),
+              ),
+            );
+          }
+          const batches = await Promise.all(
+            Array.from({ length: writers }, async () => {
+              const metricIds = await newMetrics(db(), setsPerWriter, rid);
+              const order = metricIds.map((_, j) => j);
+              for (let k = order.length - 1; k > 0; k--) {
+                const r = rand(k + 1);
+                [order[k], order[r]] = [order[r]!, order[k]!];
+              }
+              return order.map((j) => ({ metricId: metricIds[j]!, labels: labelsOf(j) }));
+            }),
+          );
+          const results = await Promise.all(
+            batches.map((entries) => db().transaction((tx) => insertLabelSets(tx, entries))),
+          );
+          // Every writer agrees on one owner per set.
+          const owners = new Map<string, string>();
+          for (const stored of results) {
+            for (const s of stored) {
+              const owner = owners.get(s.hash);
+              if (owner === undefined) owners.set(s.hash, s.ownerId);
+              else expect(s.ownerId).toBe(owner);
+            }
+          }
+          expect(owners.size).toBe(setsPerWriter);
+        }
+        const rows = await db().query<{ sets: number; rows: number; pairs: number }>(
+          `SELECT count(DISTINCT label_set_hash)::int AS sets, count(*)::int AS rows,
+                  (SELECT count(*)::int FROM label_pair WHERE value LIKE 'host-%') AS pairs
+             FROM metric_label_set WHERE scope_id = $1`,
+          [rid],
+        );
+        expect(rows.rows[0]).toEqual({
+          sets: setsPerWriter * rounds,
+          rows: setsPerWriter * rounds,
+          pairs: setsPerWriter * rounds,
+        });
+      },
+      60_000,
     );
   },
   { upgrade: true },
