@@ -15,8 +15,10 @@
  * 1 s for a day, 1 min for 8 days, 1 h for a year; samples every 60 s for
  * the last day, hourly for the rest of the year, about 10,000 per series) and is processed by a warm-up query
  * (pending measures of the selected series are processed first).
+ * `BENCH_PROMQL_API_DIR=<dir>` keeps the data set there for the next run.
  */
-import { mkdtemp, rm } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -29,6 +31,11 @@ import { call, closeConnections } from "./http.js";
 import { prng } from "./workload.js";
 
 const RUNS = Number(process.env.BENCH_PROMQL_API_RUNS ?? 30);
+/**
+ * A data directory to keep between runs (for profiling): loaded on the first
+ * run, reused afterwards (the data's end time is kept beside it).
+ */
+const KEEP_DIR = process.env.BENCH_PROMQL_API_DIR;
 const MIN = 60_000;
 const HOUR = 60 * MIN;
 const DAY = 24 * HOUR;
@@ -138,9 +145,60 @@ async function timeQuery(base: URL, name: string, target: string, params: Record
   report({ name: `${name}, points returned`, value: points, unit: "points" });
 }
 
+/** Writes the data set through remote write and processes it; returns the number of samples. */
+async function load(base: URL, end: number): Promise<number> {
+  const times = sampleTimes(end);
+  const rand = prng(7);
+  const loadStart = performance.now();
+  let series = 0;
+  for (let inst = 0; inst < 25; inst++) {
+    const parts: Uint8Array[] = [];
+    for (let cpu = 0; cpu < 5; cpu++) {
+      for (const mode of MODES) {
+        const values = new Float64Array(times.length);
+        let v = 0;
+        for (let i = 1; i < times.length; i++) {
+          v += ((times[i]! - times[i - 1]!) / 1000) * rand() * 0.25;
+          values[i] = Math.round(v * 100) / 100;
+        }
+        const labels: [string, string][] = [
+          ["__name__", "node_cpu_seconds_total"],
+          ["cpu", String(cpu)],
+          ["instance", `host${inst}:9100`],
+          ["job", "node"],
+          ["mode", mode],
+        ];
+        const encoded = encodeSeries(labels, times, values);
+        const w = new Proto(encoded.length + 16);
+        w.bytes(1, encoded);
+        parts.push(w.result());
+        series++;
+      }
+    }
+    const body = compress(Buffer.concat(parts));
+    const r = await call(base, "POST", "/api/v1/write", body, {
+      headers: {
+        "content-type": "application/x-protobuf",
+        "content-encoding": "snappy",
+        "x-prometheus-remote-write-version": "0.1.0",
+      },
+    });
+    if (r.status !== 204) throw new Error(`remote write: ${r.status} ${r.body}`);
+  }
+  const samples = series * times.length;
+  report({
+    name: "remote write of the data set",
+    value: samples / ((performance.now() - loadStart) / 1000),
+    unit: "samples/s",
+  });
+  return samples;
+}
+
 export async function run(): Promise<void> {
   section("PromQL HTTP API (query_range over 1,000 remote-written series)");
-  const dir = await mkdtemp(join(tmpdir(), "gnocchi-ts-bench-promql-"));
+  const dir = KEEP_DIR ?? (await mkdtemp(join(tmpdir(), "gnocchi-ts-bench-promql-")));
+  const endFile = join(dir, "end-ms");
+  const kept = KEEP_DIR !== undefined && existsSync(endFile);
   const server = await startServer(
     {
       ...DEFAULT_CONFIG,
@@ -153,51 +211,8 @@ export async function run(): Promise<void> {
   );
   const base = new URL(server.url);
   try {
-    const end = Math.floor(Date.now() / MIN) * MIN;
-    const times = sampleTimes(end);
-    const rand = prng(7);
-    const loadStart = performance.now();
-    let series = 0;
-    for (let inst = 0; inst < 25; inst++) {
-      const parts: Uint8Array[] = [];
-      for (let cpu = 0; cpu < 5; cpu++) {
-        for (const mode of MODES) {
-          const values = new Float64Array(times.length);
-          let v = 0;
-          for (let i = 1; i < times.length; i++) {
-            v += ((times[i]! - times[i - 1]!) / 1000) * rand() * 0.25;
-            values[i] = Math.round(v * 100) / 100;
-          }
-          const labels: [string, string][] = [
-            ["__name__", "node_cpu_seconds_total"],
-            ["cpu", String(cpu)],
-            ["instance", `host${inst}:9100`],
-            ["job", "node"],
-            ["mode", mode],
-          ];
-          const encoded = encodeSeries(labels, times, values);
-          const w = new Proto(encoded.length + 16);
-          w.bytes(1, encoded);
-          parts.push(w.result());
-          series++;
-        }
-      }
-      const body = compress(Buffer.concat(parts));
-      const r = await call(base, "POST", "/api/v1/write", body, {
-        headers: {
-          "content-type": "application/x-protobuf",
-          "content-encoding": "snappy",
-          "x-prometheus-remote-write-version": "0.1.0",
-        },
-      });
-      if (r.status !== 204) throw new Error(`remote write: ${r.status} ${r.body}`);
-    }
-    const samples = series * times.length;
-    report({
-      name: "remote write of the data set",
-      value: samples / ((performance.now() - loadStart) / 1000),
-      unit: "samples/s",
-    });
+    const end = kept ? Number(await readFile(endFile, "utf8")) : Math.floor(Date.now() / MIN) * MIN;
+    const samples = kept ? 0 : await load(base, end);
 
     const query = "sum by (mode) (rate(node_cpu_seconds_total[5m]))";
     const sec = (ms: number) => String(ms / 1000);
@@ -215,11 +230,14 @@ export async function run(): Promise<void> {
       { headers: { "content-type": "application/x-www-form-urlencoded" } },
     );
     if (first.status !== 200) throw new Error(`warm-up: ${first.status} ${first.body}`);
-    report({
-      name: `first query, processing ${(samples / 1e6).toFixed(1)} M pending samples`,
-      value: (performance.now() - warm) / 1000,
-      unit: "s",
-    });
+    if (!kept) {
+      report({
+        name: `first query, processing ${(samples / 1e6).toFixed(1)} M pending samples`,
+        value: (performance.now() - warm) / 1000,
+        unit: "s",
+      });
+      if (KEEP_DIR !== undefined) await writeFile(endFile, String(end));
+    }
 
     await timeQuery(base, "24 h at 60 s step (1 min archive)", "≤ 50 ms", {
       query,
@@ -244,6 +262,6 @@ export async function run(): Promise<void> {
   } finally {
     closeConnections();
     await server.close();
-    await rm(dir, { recursive: true, force: true });
+    if (KEEP_DIR === undefined) await rm(dir, { recursive: true, force: true });
   }
 }

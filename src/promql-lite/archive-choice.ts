@@ -15,6 +15,11 @@
  *   `sum_over_time` → sum of sums); counters, `rate` and plain selectors read
  *   `last`, the value a scrape at the bucket's end would have seen. When the
  *   policy lacks the method, the next best one it has.
+ * - weights: `count_over_time` and `avg_over_time` also read each bucket's
+ *   sample count (`count`), so the first adds counts up and the second
+ *   weights bucket means by them. Where every bucket holds one sample (the
+ *   archive does not downsample) the counts are all 1 and both give exactly
+ *   Prometheus' result over the samples.
  */
 import type { ArchivePolicy } from "../carbonara/archive-policy.js";
 import type { Micros } from "../carbonara/time.js";
@@ -22,6 +27,12 @@ import type { SelectHints } from "./series-source.js";
 
 export interface ArchiveChoice {
   readonly method: string;
+  /**
+   * The stored method giving each bucket's number of samples (`count`), for
+   * the functions whose result depends on it (`count_over_time`,
+   * `avg_over_time`), when the policy stores it; else undefined.
+   */
+  readonly weightMethod: string | undefined;
   readonly granularity: Micros;
   /** The archive's retention (null: forever), for the reader's truncation. */
   readonly timespan: Micros | null;
@@ -51,6 +62,32 @@ const TWO_SAMPLE_FUNCTIONS = new Set([
 
 /** Counter functions: without `last`, a bucket's maximum is its last value unless the counter reset. */
 const COUNTER_FUNCTIONS = new Set(["rate", "increase", "irate", "resets"]);
+
+/** Functions whose result depends on how many samples each bucket stands for. */
+const WEIGHTED_FUNCTIONS = new Set(["count_over_time", "avg_over_time"]);
+
+/**
+ * Functions that give no value for a window with fewer than two samples: over
+ * an archive coarser than their window (e.g. `rate(x[5m])` on hourly
+ * buckets) they give nothing at all, and the series need not be read.
+ */
+const NOTHING_BELOW_TWO_SAMPLES = new Set([
+  "rate",
+  "increase",
+  "delta",
+  "irate",
+  "idelta",
+  "deriv",
+  "predict_linear",
+  "holt_winters",
+]);
+
+/** Whether the selector's function can give no value at this granularity (µs): its windows hold one bucket at most. */
+export function windowsTooShort(hints: SelectHints, granularity: Micros): boolean {
+  return (
+    hints.range > 0 && hints.range * 1000 < granularity && NOTHING_BELOW_TWO_SAMPLES.has(hints.func)
+  );
+}
 
 /** The stored method to read, in order of preference, for the function a selector feeds. */
 export function methodPreference(func: string): readonly string[] {
@@ -102,5 +139,11 @@ export function chooseArchive(
       i.timespan === null || (best.timespan !== null && i.timespan > best.timespan) ? i : best,
     );
   }
-  return { method, granularity: pick.granularity, timespan: pick.timespan };
+  const weightMethod =
+    WEIGHTED_FUNCTIONS.has(hints.func) &&
+    method === METHOD_OF_FUNCTION[hints.func] &&
+    policy.aggregationMethods.includes("count")
+      ? "count"
+      : undefined;
+  return { method, weightMethod, granularity: pick.granularity, timespan: pick.timespan };
 }

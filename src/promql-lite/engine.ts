@@ -29,16 +29,10 @@ import {
 } from "./parser/ast.js";
 import { FUNCTIONS } from "./parser/functions.js";
 import { parseExpr, typeOf } from "./parser/parse.js";
-import { RANGE_FUNCTIONS, type WindowContext } from "./range-functions.js";
+import { RANGE_FUNCTIONS, type StepWindows, windowBounds } from "./range-functions.js";
 import { sourceMatcher } from "./regex.js";
 import type { QueryResult } from "./result.js";
-import {
-  forEachWindow,
-  instantSelector,
-  referenceTimes,
-  toRaw,
-  withoutStale,
-} from "./selectors.js";
+import { instantSelector, referenceTimes, toRaw, withoutStale } from "./selectors.js";
 import type { SelectHints, SeriesData, SeriesSource } from "./series-source.js";
 import {
   type EvalValue,
@@ -446,19 +440,28 @@ class Evaluator {
   /** A range selector or subquery as the result of an instant query: its raw samples. */
   #rangeAtInstant(e: Expr): RawSeries[] {
     const arg = this.#rangeArg(e);
+    const { lo, hi } = this.#bounds();
+    const last = this.steps - 1;
     const out: RawSeries[] = [];
     for (const s of arg.series) {
-      let keep: RawSeries | null = null;
-      forEachWindow(s.timestamps, arg.refs, arg.range, (_i, lo, hi) => {
-        keep = {
-          labels: s.labels,
-          timestamps: s.timestamps.slice(lo, hi),
-          values: s.values.slice(lo, hi),
-        };
+      windowBounds(s.timestamps, arg.refs, arg.range, lo, hi);
+      if (last < 0) continue;
+      out.push({
+        labels: s.labels,
+        timestamps: s.timestamps.slice(lo[last], hi[last]),
+        values: s.values.slice(lo[last], hi[last]),
       });
-      if (keep !== null) out.push(keep);
     }
     return out;
+  }
+
+  #lo: Int32Array | undefined;
+  #hi: Int32Array | undefined;
+  /** Window bounds per step, reused for every series of this evaluator. */
+  #bounds(): { lo: Int32Array; hi: Int32Array } {
+    this.#lo ??= new Int32Array(this.steps);
+    this.#hi ??= new Int32Array(this.steps);
+    return { lo: this.#lo, hi: this.#hi };
   }
 
   /** The series and window reference times of a range-vector argument. */
@@ -575,54 +578,20 @@ class Evaluator {
     if (fn === undefined)
       throw new PromQLError("bad_data", `function "${call.func}" is not supported`);
     const keepName = call.func === "last_over_time";
-    const ctx: WindowContext = {
-      t: 0,
-      rangeStart: 0,
-      rangeEnd: 0,
+    const { lo, hi } = this.#bounds();
+    const windows: StepWindows = {
+      lo,
+      hi,
+      refs: arg.refs,
+      times: this.times,
       range: arg.range,
-      arg1: 0,
-      arg2: 0,
+      arg1: scalars[0],
+      arg2: scalars[1],
     };
-    const a1 = scalars[0];
-    const a2 = scalars[1];
-    const { refs, range } = arg;
-    const steps = this.steps;
-    const times = this.times;
     for (const s of arg.series) {
       checkLimits(this.state, "expression evaluation");
       const o = take(keepName ? s.labels : dropMetricName(s.labels));
-      const present = o.present;
-      const values = o.values;
-      let any = false;
-      const ts = s.timestamps;
-      const vs = s.values;
-      const n = ts.length;
-      // The window [ref − range, ref] of each step, by two pointers (as forEachWindow).
-      let lo = 0;
-      let hi = 0;
-      let prevRef = Number.NEGATIVE_INFINITY;
-      for (let i = 0; i < steps; i++) {
-        const ref = refs[i]!;
-        if (ref < prevRef) {
-          lo = 0;
-          hi = 0;
-        }
-        prevRef = ref;
-        const from = ref - range;
-        while (lo < n && ts[lo]! < from) lo++;
-        if (hi < lo) hi = lo;
-        while (hi < n && ts[hi]! <= ref) hi++;
-        if (hi <= lo) continue;
-        ctx.t = times[i]!;
-        ctx.rangeEnd = ref;
-        ctx.rangeStart = from;
-        if (a1 !== undefined) ctx.arg1 = a1[i]!;
-        if (a2 !== undefined) ctx.arg2 = a2[i]!;
-        if (!fn(ts, vs, lo, hi, ctx, values, i)) continue;
-        present[i] = 1;
-        any = true;
-      }
-      done(o, any);
+      done(o, fn(s, windows, o.values, o.present));
     }
   }
 
@@ -671,10 +640,10 @@ class Evaluator {
     const x = unwrapParens(call.args[0]!);
     const labels: Labels = x.type === "MatrixSelector" ? absentLabels(x.selector.matchers) : {};
     const seen = new Uint8Array(this.steps);
+    const { lo, hi } = this.#bounds();
     for (const s of arg.series) {
-      forEachWindow(s.timestamps, arg.refs, arg.range, (i, lo, hi) => {
-        if (hi > lo) seen[i] = 1;
-      });
+      windowBounds(s.timestamps, arg.refs, arg.range, lo, hi);
+      for (let i = 0; i < this.steps; i++) if (hi[i]! > lo[i]!) seen[i] = 1;
     }
     const o = newSeries(labels, this.steps);
     for (let i = 0; i < this.steps; i++) {

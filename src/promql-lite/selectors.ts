@@ -5,7 +5,8 @@
  *   is a staleness marker;
  * - a range selector's window at r is [r − range, r], staleness markers left
  *   out.
- * Two-pointer walks over the sorted sample arrays: steps only move forward.
+ * Two-pointer walks over the sorted sample arrays: steps only move forward
+ * (range windows: `windowBounds` in range-functions.ts).
  */
 import { isStaleAt, type SeriesData } from "./series-source.js";
 import { type RawSeries, SeriesAllocator, type StepSeries } from "./value.js";
@@ -61,22 +62,27 @@ export function instantSelector(
   return out;
 }
 
-/** The series' samples without staleness markers (the same arrays when there are none). */
+/** The series' samples (and weights) without staleness markers (the same arrays when there are none). */
 export function withoutStale(d: SeriesData): RawSeries {
   const vs = d.values;
   let stale = 0;
   for (let i = 0; i < vs.length; i++) if (Number.isNaN(vs[i]!) && isStaleAt(vs, i)) stale++;
   if (stale === 0) return d;
-  const ts = new Float64Array(vs.length - stale);
-  const out = new Float64Array(vs.length - stale);
+  const n = vs.length - stale;
+  const ts = new Float64Array(n);
+  const out = new Float64Array(n);
+  const weights = d.weights === undefined ? undefined : new Float64Array(n);
   let k = 0;
   for (let i = 0; i < vs.length; i++) {
     if (Number.isNaN(vs[i]!) && isStaleAt(vs, i)) continue;
     ts[k] = d.timestamps[i]!;
     out[k] = vs[i]!;
+    if (weights !== undefined) weights[k] = d.weights![i]!;
     k++;
   }
-  return { labels: d.labels, timestamps: ts, values: out };
+  return weights === undefined
+    ? { labels: d.labels, timestamps: ts, values: out }
+    : { labels: d.labels, timestamps: ts, values: out, weights };
 }
 
 /** A vector's points as raw samples at the given times (a subquery's output as a range vector). */
@@ -95,33 +101,4 @@ export function toRaw(series: readonly StepSeries[], times: Float64Array): RawSe
     }
     return { labels: s.labels, timestamps: ts, values: vs };
   });
-}
-
-/**
- * Walks the windows [ref − range, ref] of one series over all steps and calls
- * `visit(step, lo, hi)` with the index range of its samples (possibly empty).
- */
-export function forEachWindow(
-  ts: Float64Array,
-  refs: Float64Array,
-  range: number,
-  visit: (step: number, lo: number, hi: number) => void,
-): void {
-  const n = ts.length;
-  let lo = 0;
-  let hi = 0;
-  let prevRef = Number.NEGATIVE_INFINITY;
-  for (let i = 0; i < refs.length; i++) {
-    const ref = refs[i]!;
-    if (ref < prevRef) {
-      lo = 0;
-      hi = 0;
-    }
-    prevRef = ref;
-    const start = ref - range;
-    while (lo < n && ts[lo]! < start) lo++;
-    if (hi < lo) hi = lo;
-    while (hi < n && ts[hi]! <= ref) hi++;
-    visit(i, lo, hi);
-  }
 }

@@ -19,6 +19,13 @@ export interface SeriesData {
   /** Sample times, ms, ascending. */
   readonly timestamps: Float64Array;
   readonly values: Float64Array;
+  /**
+   * How many raw samples each point stands for, when points are bucket
+   * aggregates of a downsampled archive (its `count` aggregate): then
+   * `count_over_time` adds them up and `avg_over_time` weights each point
+   * (a bucket mean) by them. Absent: every point is one sample.
+   */
+  readonly weights?: Float64Array;
 }
 
 /** What the query will do with the series (Prometheus' SelectHints), so a store can pick an archive. */

@@ -14,6 +14,11 @@
  * - Staleness: a `last` bucket ending with a staleness marker keeps its
  *   bits; in other methods a NaN bucket can only come from a marker mixed
  *   into the bucket, so it becomes one (the series ended there).
+ * - Weights: for `count_over_time` and `avg_over_time` each point carries
+ *   its bucket's sample count (the `count` aggregate, SeriesData.weights).
+ * - Windows shorter than a bucket: a function that needs two samples in a
+ *   window (`rate(x[5m])` over hourly buckets) can give nothing, so the
+ *   series is not read at all.
  *
  * One instance per query: it holds the caller and caches metric rows
  * between the query's selectors.
@@ -23,8 +28,9 @@ import type { SqlExecutor } from "../indexer/driver.js";
 import type { LabelStore } from "../indexer/label-store.js";
 import type { MetricWithPolicy } from "../indexer/metric-store.js";
 import type { AggregateReader } from "../storage/aggregate-reader.js";
-import { chooseArchive } from "./archive-choice.js";
-import { readableMetrics } from "./metric-access.js";
+import type { ArchiveChoice } from "./archive-choice.js";
+import { chooseArchive, windowsTooShort } from "./archive-choice.js";
+import { type MetricRowCache, readableMetrics } from "./metric-access.js";
 import {
   type LabelMatcher,
   type SelectHints,
@@ -42,6 +48,8 @@ export interface StorageSourceOptions {
   readonly refreshTimeoutMs?: number;
   /** Wall clock, ms (retention decisions). */
   readonly now?: () => number;
+  /** Metric rows kept between queries (one per process). */
+  readonly metricRows?: MetricRowCache;
 }
 
 const EMPTY: readonly SeriesData[] = [];
@@ -81,7 +89,12 @@ export class StorageSeriesSource implements SeriesSource {
   async #readable(ids: readonly string[]): Promise<MetricWithPolicy[]> {
     const unknown = ids.filter((id) => !this.#metrics.has(id));
     if (unknown.length > 0) {
-      const found = await readableMetrics(this.#opts.db, this.#opts.creds, unknown);
+      const found = await readableMetrics(
+        this.#opts.db,
+        this.#opts.creds,
+        unknown,
+        this.#opts.metricRows,
+      );
       for (const id of unknown) this.#metrics.set(id, found.get(id) ?? null);
     }
     const out: MetricWithPolicy[] = [];
@@ -100,11 +113,12 @@ export class StorageSeriesSource implements SeriesSource {
     now: number,
   ): Promise<SeriesData | undefined> {
     const choice = chooseArchive(metric.archivePolicy, hints, now);
-    if (choice === undefined) return Promise.resolve(undefined);
-    const key = `${metric.id} ${choice.method} ${choice.granularity} ${mint} ${maxt}`;
+    if (choice === undefined || windowsTooShort(hints, choice.granularity))
+      return Promise.resolve(undefined);
+    const key = `${metric.id} ${choice.method} ${choice.weightMethod} ${choice.granularity} ${mint} ${maxt}`;
     let read = this.#reads.get(key);
     if (read === undefined) {
-      read = this.#load(metric, choice.method, choice.granularity, choice.timespan, mint, maxt);
+      read = this.#load(metric, choice, mint, maxt);
       this.#reads.set(key, read);
     }
     return read;
@@ -112,28 +126,56 @@ export class StorageSeriesSource implements SeriesSource {
 
   async #load(
     metric: MetricWithPolicy,
-    method: string,
-    granularity: number,
-    timespan: number | null,
+    choice: ArchiveChoice,
     mint: number,
     maxt: number,
   ): Promise<SeriesData | undefined> {
     const labels = this.#opts.labels.labelsOf(metric.id);
     if (labels === undefined) return undefined;
-    const r = await this.#opts.reader.getMeasures({
-      metricId: metric.id,
-      method,
-      granularity,
-      timespan,
-      from: Math.floor(mint * 1000),
-      // `to` is exclusive on the bucket start: keep the bucket starting at maxt.
-      to: Math.floor(maxt * 1000) + 1,
-    });
+    const { method, weightMethod } = choice;
+    const read = (m: string) =>
+      this.#opts.reader.getMeasures({
+        metricId: metric.id,
+        method: m,
+        granularity: choice.granularity,
+        timespan: choice.timespan,
+        from: Math.floor(mint * 1000),
+        // `to` is exclusive on the bucket start: keep the bucket starting at maxt.
+        to: Math.floor(maxt * 1000) + 1,
+      });
+    const [r, w] = await Promise.all([
+      read(method),
+      weightMethod === undefined || weightMethod === method ? undefined : read(weightMethod),
+    ]);
     if (r === undefined || r.timestamps.length === 0) return undefined;
     const timestamps = microsToMillis(r.timestamps);
     const values = method === "last" || method === "first" ? r.values : nanAsStale(r.values);
-    return { labels, timestamps, values };
+    if (weightMethod === undefined) return { labels, timestamps, values };
+    const weights =
+      weightMethod === method ? r.values : alignWeights(r.timestamps, w?.timestamps, w?.values);
+    return { labels, timestamps, values, weights };
   }
+}
+
+/**
+ * The weight of each point at `at` (µs): the weight series' value at the
+ * same time, 1 where it has none (both come from one archive, so their
+ * times normally coincide).
+ */
+function alignWeights(
+  at: Float64Array,
+  times: Float64Array | undefined,
+  weights: Float64Array | undefined,
+): Float64Array {
+  const out = new Float64Array(at.length).fill(1);
+  if (times === undefined || weights === undefined) return out;
+  let j = 0;
+  for (let i = 0; i < at.length; i++) {
+    const t = at[i]!;
+    while (j < times.length && times[j]! < t) j++;
+    if (j < times.length && times[j] === t) out[i] = weights[j]!;
+  }
+  return out;
 }
 
 /** µs → ms in a new array (a plain function, so the loop is optimized on its own). */

@@ -20,6 +20,8 @@ export interface RawSeries {
   readonly labels: Labels;
   readonly timestamps: Float64Array;
   readonly values: Float64Array;
+  /** Raw samples behind each point, for bucket aggregates (see SeriesData.weights); absent: one each. */
+  readonly weights?: Float64Array;
 }
 
 export type EvalValue =

@@ -371,3 +371,47 @@ describe("a range query equals the instant queries at its steps", () => {
 function sortKeys(labels: Record<string, string>): Record<string, string> {
   return Object.fromEntries(Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : 1)));
 }
+
+describe("weighted points (bucket aggregates with their sample counts)", () => {
+  const times = Float64Array.from([0, 60_000, 120_000, 180_000]);
+  const means = Float64Array.from([0.1, 0.7, 1e308, 0.3]);
+  /** One series whose points carry `weights`; null: none. */
+  const source = (weights: Float64Array | null): SeriesSource => ({
+    select: () => [
+      {
+        labels: { __name__: "x" },
+        timestamps: times,
+        values: means,
+        ...(weights === null ? {} : { weights }),
+      },
+    ],
+  });
+  const at = async (s: SeriesSource, q: string) => {
+    const r = await instantQuery(s, q, 180_000);
+    if (r.resultType !== "vector") throw new Error(r.resultType);
+    return r.result.map((p) => p.value);
+  };
+
+  it("weights of one are the samples themselves: Prometheus' arithmetic, bit for bit", async () => {
+    const ones = source(Float64Array.from([1, 1, 1, 1]));
+    for (const q of ["avg_over_time(x[3m])", "count_over_time(x[3m])", "avg_over_time(x[2m])"])
+      expect(await at(ones, q)).toEqual(await at(source(null), q));
+    // The incremental mean does not overflow where a sum would.
+    expect(await at(ones, "avg_over_time(x[3m])")).toEqual([(0.1 + 0.7 + 0.3) / 4 + 1e308 / 4]);
+  });
+
+  it("uneven weights: counts add up and means weigh by them; other functions ignore them", async () => {
+    const uneven = source(Float64Array.from([10, 50, 1, 30]));
+    expect(await at(uneven, "count_over_time(x[2m])")).toEqual([81]);
+    const relative = (a: number | undefined, b: number) => Math.abs(a! / b - 1);
+    const [avg] = await at(uneven, "avg_over_time(x[2m])");
+    expect(relative(avg, (50 * 0.7 + 1e308 + 30 * 0.3) / 81)).toBeLessThan(1e-14);
+    expect(await at(uneven, "count_over_time(x[1m])")).toEqual([31]);
+    const [mean] = await at(uneven, "avg_over_time(x[1m])");
+    expect(relative(mean, (1e308 + 30 * 0.3) / 31)).toBeLessThan(1e-14);
+    expect(await at(uneven, "sum_over_time(x[1m])")).toEqual(
+      await at(source(null), "sum_over_time(x[1m])"),
+    );
+    expect(await at(uneven, "max_over_time(x[3m])")).toEqual([1e308]);
+  });
+});

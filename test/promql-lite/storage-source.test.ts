@@ -8,7 +8,11 @@
 import { describe, expect, it } from "vitest";
 import type { ArchivePolicy } from "../../src/carbonara/archive-policy.js";
 import { resolveArchivePolicyItem } from "../../src/carbonara/archive-policy.js";
-import { chooseArchive, chooseMethod } from "../../src/promql-lite/archive-choice.js";
+import {
+  chooseArchive,
+  chooseMethod,
+  windowsTooShort,
+} from "../../src/promql-lite/archive-choice.js";
 import type { SelectHints } from "../../src/promql-lite/series-source.js";
 import { describeDrivers } from "../indexer/drivers.js";
 import { createPromPolicy, promHarness } from "./http-helpers.js";
@@ -76,6 +80,33 @@ describe("chooseArchive", () => {
     expect(chooseArchive(ALL, hints({ start: NOW - HOUR, range: HOUR }), NOW)?.granularity).toBe(S);
   });
 
+  it("count_over_time and avg_over_time also read bucket counts, when stored", () => {
+    const at = (func: string, p = ALL) =>
+      chooseArchive(p, hints({ start: NOW - DAY, step: MIN, range: MIN, func }), NOW);
+    expect(at("avg_over_time")).toMatchObject({ method: "mean", weightMethod: "count" });
+    expect(at("count_over_time")).toMatchObject({ method: "count", weightMethod: "count" });
+    expect(at("sum_over_time")?.weightMethod).toBeUndefined();
+    expect(at("rate")?.weightMethod).toBeUndefined();
+    // Without `count` stored there is nothing to weight by.
+    const noCount = policy(["last", "mean", "max"]);
+    expect(at("avg_over_time", noCount)).toMatchObject({ method: "mean", weightMethod: undefined });
+    expect(at("count_over_time", noCount)).toMatchObject({
+      method: "last",
+      weightMethod: undefined,
+    });
+  });
+
+  it("a two-sample function's window shorter than a bucket cannot give a value", () => {
+    const h = (func: string, range: number) => hints({ start: NOW - DAY, step: HOUR, range, func });
+    expect(windowsTooShort(h("rate", 5 * MIN), 3600 * S)).toBe(true);
+    expect(windowsTooShort(h("deriv", 5 * MIN), 3600 * S)).toBe(true);
+    // Two hourly buckets fit an inclusive window of an hour.
+    expect(windowsTooShort(h("rate", HOUR), 3600 * S)).toBe(false);
+    // changes and resets give 0 for a single sample; *_over_time need one.
+    expect(windowsTooShort(h("changes", 5 * MIN), 3600 * S)).toBe(false);
+    expect(windowsTooShort(h("max_over_time", 5 * MIN), 3600 * S)).toBe(false);
+  });
+
   it("maps functions onto stored methods, with fallbacks", () => {
     expect(chooseMethod(ALL, "max_over_time")).toBe("max");
     expect(chooseMethod(ALL, "min_over_time")).toBe("min");
@@ -139,6 +170,50 @@ describeDrivers(
       expect(await values("avg_over_time(saw[1m])")).toEqual([-29.5]);
       // The window [t - 1m, t] holds two bucket points.
       expect(await values("sum_over_time(saw[1m])")).toEqual([-3540]);
+    });
+
+    /**
+     * Uneven buckets: 10 samples of 1 in even minutes, 50 of 4 in odd ones
+     * (seconds 0…9 and 0…49), so a one-minute window over the 1 min archive
+     * holds an even and an odd bucket: 60 samples, mean (10·1 + 50·4) / 60.
+     */
+    const UNEVEN = Math.floor(Date.now() / MIN) * MIN - 30 * MIN;
+    it("stores a series with 10 and 50 samples in alternate minutes", async () => {
+      const samples: [number, number][] = [];
+      for (let m = 0; m < 12; m++) {
+        const odd = m % 2 === 1;
+        for (let sec = 0; sec < (odd ? 50 : 10); sec++)
+          samples.push([UNEVEN + m * MIN + sec * 1000, odd ? 4 : 1]);
+      }
+      await api.write([{ labels: { __name__: "uneven", job: "t" }, samples }]);
+    });
+
+    it("over a downsampled archive: counts add up, bucket means weigh by their counts", async () => {
+      const start = UNEVEN + MIN;
+      const end = UNEVEN + 10 * MIN;
+      const count = await range("count_over_time(uneven[1m])", start, end, MIN);
+      expect(count).toHaveLength(10);
+      for (const [, v] of count) expect(v).toBe(60);
+      const avg = await range("avg_over_time(uneven[1m])", start, end, MIN);
+      expect(avg).toHaveLength(10);
+      for (const [, v] of avg) expect(v).toBeCloseTo(3.5, 12);
+      // The bucket means themselves, unweighted, would average 2.5.
+      expect((await range("uneven", start, end, MIN)).map((p) => p[1])).toContain(4);
+      // Sums compose without weights.
+      const sum = await range("sum_over_time(uneven[1m])", start, end, MIN);
+      for (const [, v] of sum) expect(v).toBe(210);
+    });
+
+    it("over the 1 s archive (a sample per bucket) the samples themselves, as Prometheus", async () => {
+      // [t − 10 s, t] at minute 1 + 5 s: the samples at seconds 0…5 of minute 1.
+      const t = UNEVEN + MIN + 5000;
+      const count = await range("count_over_time(uneven[10s])", t, t + 4000, 1000);
+      expect(count.map((p) => p[1])).toEqual([6, 7, 8, 9, 10]);
+      const avg = await range("avg_over_time(uneven[10s])", t, t, 1000);
+      expect(avg.map((p) => p[1])).toEqual([4]);
+      // Across the boundary: 4 ones of minute 0 (seconds 6…9) and one 4 at 60 s.
+      const across = await range("avg_over_time(uneven[54s])", UNEVEN + MIN, UNEVEN + MIN, 1000);
+      expect(across.map((p) => p[1])).toEqual([(4 * 1 + 4) / 5]);
     });
 
     it("a query at a fine step over more than the 1 s archive keeps falls back to minutes", async () => {

@@ -12,6 +12,7 @@ import type { Credentials } from "../../indexer/acl.js";
 import type { SqlExecutor } from "../../indexer/driver.js";
 import { LabelStore } from "../../indexer/label-store.js";
 import type { AggregateReader } from "../../storage/aggregate-reader.js";
+import { MetricRowCache } from "../metric-access.js";
 import { StorageSeriesSource } from "../storage-source.js";
 
 /** Query limits (Prometheus' --query.timeout, --query.max-samples, --query.lookback-delta). */
@@ -48,6 +49,8 @@ export class PromQLService {
   /** The refresh running now, and the one queued behind it (shared by every caller arriving meanwhile). */
   #running: Promise<void> | undefined;
   #queued: Promise<void> | undefined;
+  /** Metric rows of recent selectors, revalidated by every query. */
+  readonly #metricRows = new MetricRowCache();
 
   constructor(deps: PromQLDeps) {
     this.#db = deps.db;
@@ -123,6 +126,7 @@ export class PromQLService {
       reader: this.#reader,
       labels,
       creds,
+      metricRows: this.#metricRows,
       ...(this.#refreshTimeoutMs === undefined ? {} : { refreshTimeoutMs: this.#refreshTimeoutMs }),
     });
   }
