@@ -144,6 +144,13 @@ async function read(base: URL): Promise<void> {
   for (let i = 0; i < 50; i++)
     await expectStatus(call(base, "GET", path, undefined, { decode: false }), 200);
 
+  // One request at a time: CPU per request without queueing, the figure load moves least.
+  const sequential = 500;
+  const seqCpu0 = process.cpuUsage();
+  for (let i = 0; i < sequential; i++)
+    await expectStatus(call(base, "GET", path, undefined, { decode: false }), 200);
+  const seqCpu = process.cpuUsage(seqCpu0);
+
   const latencies: number[] = [];
   const cpu0 = process.cpuUsage();
   const interval = 1000 / READ_RATE;
@@ -176,6 +183,11 @@ async function read(base: URL): Promise<void> {
   report({
     name: "  CPU per request (server + load generator)",
     value: (cpu.user + cpu.system) / 1000 / total,
+    unit: "ms",
+  });
+  report({
+    name: "  same, one request at a time",
+    value: (seqCpu.user + seqCpu.system) / 1000 / sequential,
     unit: "ms",
   });
 }

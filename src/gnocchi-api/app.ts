@@ -14,6 +14,7 @@ import { cors } from "./cors.js";
 import { toHttpError } from "./error-map.js";
 import { errorResponse, HttpError, methodNotAllowed, notFound } from "./errors.js";
 import { requestLog } from "./logging.js";
+import { trackWrites } from "./metric-cache.js";
 import { httpMetrics } from "./metrics.js";
 import { acceptJson } from "./responses.js";
 import { JSON_ROUTES, TOP_LEVEL_ROUTES } from "./routes/index.js";
@@ -21,7 +22,9 @@ import { publicBase } from "./urls.js";
 
 export type { ApiDeps, AppEnv } from "./context.js";
 
-export function createApp(deps: ApiDeps): Hono<AppEnv> {
+export function createApp(given: ApiDeps): Hono<AppEnv> {
+  // The routes' writes go through the tracked driver, so kept metric lookups stay exact.
+  const deps: ApiDeps = { ...given, db: trackWrites(given.db) };
   const app = new Hono<AppEnv>({ strict: false }).basePath(deps.options.prefix || "/");
 
   app.use("*", async (c, next) => {
@@ -39,14 +42,21 @@ export function createApp(deps: ApiDeps): Hono<AppEnv> {
       onMethodNotAllowed: (c, methods) => errorResponse(c, methodNotAllowed(methods)),
     }),
   );
-  app.use(
-    "*",
-    bodyLimit({
-      maxSize: deps.options.maxBodyBytes,
-      onError: () => {
-        throw new HttpError(413);
-      },
-    }),
+  const limitBody = bodyLimit({
+    maxSize: deps.options.maxBodyBytes,
+    onError: () => {
+      throw new HttpError(413);
+    },
+  });
+  // A GET or HEAD without Content-Length or Transfer-Encoding has no body (RFC 9112 §6.3;
+  // a fetch Request cannot carry one); bodyLimit would still build the full web Request
+  // (undici, an AbortController) to look at every such request.
+  app.use("*", (c, next) =>
+    (c.req.method === "GET" || c.req.method === "HEAD") &&
+    c.req.header("content-length") === undefined &&
+    c.req.header("transfer-encoding") === undefined
+      ? next()
+      : limitBody(c, next),
   );
 
   for (const [path, routes] of TOP_LEVEL_ROUTES) app.route(path, routes);
@@ -76,6 +86,8 @@ export function createApp(deps: ApiDeps): Hono<AppEnv> {
 }
 
 function collapseSlashes(request: Request): Request {
+  // Most URLs have no `//` after the scheme's: no parse for them.
+  if (request.url.indexOf("//", request.url.indexOf("//") + 2) < 0) return request;
   const url = new URL(request.url);
   if (!url.pathname.includes("//")) return request;
   url.pathname = url.pathname.replace(/\/{2,}/g, "/");

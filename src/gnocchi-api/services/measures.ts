@@ -13,7 +13,20 @@ import { HttpError, notFound } from "../errors.js";
 import { parseBool } from "../query.js";
 import type { Measures } from "../schemas/measures.js";
 import { granularitiesToRead, type MeasuresQuery } from "../schemas/measures-query.js";
-import { type MeasuresSeries, measuresToJson } from "./measures-json.js";
+import { MeasuresBodyCache } from "./measures-body-cache.js";
+import type { MeasuresSeries } from "./measures-json.js";
+
+/** One body cache per store: its series are what the bodies are checked against. */
+const bodyCaches = new WeakMap<StorageEngine, MeasuresBodyCache>();
+
+function measuresBodyCache(storage: StorageEngine): MeasuresBodyCache {
+  let cache = bodyCaches.get(storage);
+  if (cache === undefined) {
+    cache = new MeasuresBodyCache();
+    bodyCaches.set(storage, cache);
+  }
+  return cache;
+}
 
 /** Stores the measures durably (nothing to do for an empty list). */
 export async function appendMeasures(
@@ -129,5 +142,7 @@ export async function readMeasures(
     ...(query.stop === undefined ? {} : { stop: query.stop }),
     ...(query.resample === undefined ? {} : { resample: query.resample }),
   });
-  return measuresToJson(series);
+  // Which entry to compare with; the body cache checks the series themselves.
+  const key = `${metric.id} ${query.aggregation} ${granularities} ${query.start} ${query.stop} ${query.resample}`;
+  return measuresBodyCache(storage).body(key, series);
 }

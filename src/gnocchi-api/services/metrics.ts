@@ -23,6 +23,7 @@ import { resourceToJSON } from "../../indexer/resource-row.js";
 import { findResource } from "../../indexer/resource-store.js";
 import { GENERIC } from "../../indexer/resource-type-store.js";
 import { badRequest, type HttpError, notFound } from "../errors.js";
+import { metricCacheOf } from "../metric-cache.js";
 import type { CreateMetricBody } from "../schemas/metric.js";
 
 export type { MetricDetail, MetricWithPolicy } from "../../indexer/metric-store.js";
@@ -79,9 +80,11 @@ const noSuchMetric = (id: string) => notFound(new NoSuchMetricError(id).message)
 export async function loadMetric(db: SqlDriver, id: string): Promise<MetricDetail> {
   const uuid = parseUuid(id);
   if (uuid === undefined) throw noSuchMetric(id);
-  return store
-    .getMetric(db, uuid)
-    .catch((e) => translate(e, [[NoSuchMetricError, () => noSuchMetric(id)]]));
+  const load = () =>
+    store
+      .getMetric(db, uuid)
+      .catch((e) => translate(e, [[NoSuchMetricError, () => noSuchMetric(id)]]));
+  return metricCacheOf(db)?.get(uuid, load) ?? load();
 }
 
 /**

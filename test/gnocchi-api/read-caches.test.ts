@@ -1,0 +1,150 @@
+/**
+ * The two caches of the measures read path: kept metric lookups (dropped by
+ * any indexer write through the API) and kept measures bodies (given again
+ * only for byte-identical series). Through the API against both indexer
+ * drivers (PostgreSQL has no lookup cache, the answers must be the same),
+ * and each cache on its own.
+ */
+import { describe, expect, it } from "vitest";
+import { MetricCache } from "../../src/gnocchi-api/metric-cache.js";
+import { MeasuresBodyCache } from "../../src/gnocchi-api/services/measures-body-cache.js";
+import {
+  type MeasuresSeries,
+  measuresToJson,
+} from "../../src/gnocchi-api/services/measures-json.js";
+import type { MetricDetail } from "../../src/indexer/metric-store.js";
+import { describeDrivers } from "../indexer/drivers.js";
+import { admin, harness } from "./helpers.js";
+
+const metricNamed = (name: string) => ({ id: "m", name }) as unknown as MetricDetail;
+
+describe("MetricCache", () => {
+  it("keeps a lookup until a write begins or ends", async () => {
+    const cache = new MetricCache();
+    let loads = 0;
+    const load = async () => metricNamed(`v${++loads}`);
+    expect((await cache.get("m", load)).name).toBe("v1");
+    expect((await cache.get("m", load)).name).toBe("v1");
+    cache.bump();
+    expect((await cache.get("m", load)).name).toBe("v2");
+    expect(loads).toBe(2);
+  });
+
+  it("does not keep a lookup that overlapped a write", async () => {
+    const cache = new MetricCache();
+    let loads = 0;
+    const overlapping = async () => {
+      cache.bump(); // a write starts while the SELECT runs
+      return metricNamed(`v${++loads}`);
+    };
+    expect((await cache.get("m", overlapping)).name).toBe("v1");
+    expect((await cache.get("m", async () => metricNamed(`v${++loads}`))).name).toBe("v2");
+  });
+});
+
+function series(values: readonly number[], start = 0): MeasuresSeries[] {
+  return [
+    {
+      granularity: 60_000_000,
+      timestamps: Float64Array.from(values, (_, i) => start + i * 60_000_000),
+      values: Float64Array.from(values),
+    },
+  ];
+}
+
+describe("MeasuresBodyCache", () => {
+  const many = Array.from({ length: 2_000 }, (_, i) => i / 4);
+
+  it("gives the kept body for the same series and a new one when a byte differs", () => {
+    const cache = new MeasuresBodyCache();
+    const first = cache.body("k", series(many));
+    expect(cache.body("k", series(many))).toBe(first);
+    expect(cache.hits).toBe(1);
+    const changed = [...many];
+    changed[1_999] = Number.NaN;
+    const again = cache.body("k", series(changed));
+    expect(again.toString()).toBe(measuresToJson(series(changed)).toString());
+    expect(again.toString().endsWith(", NaN]]")).toBe(true);
+    // -0 and 0 are equal numbers but not equal bytes: different bodies.
+    const zeros = many.map(() => 0);
+    expect(cache.body("k", series(zeros)).toString()).toContain(", 0.0]");
+    expect(cache.body("k", series(zeros.map(() => -0))).toString()).toContain(", -0.0]");
+    // A shifted window is another series.
+    const shifted = cache.body("k", series(changed, 60_000_000));
+    expect(shifted.toString()).toBe(measuresToJson(series(changed, 60_000_000)).toString());
+  });
+
+  it("keeps no copy the caller can change", () => {
+    const cache = new MeasuresBodyCache();
+    const read = series(many);
+    const first = cache.body("k", read);
+    read[0]!.values[0] = 42; // the reader's arrays change after the answer
+    const second = cache.body("k", read);
+    expect(second).not.toBe(first);
+    expect(second.toString()).toContain('["1970-01-01T00:00:00+00:00", 60.0, 42.0]');
+  });
+
+  it("stays within its byte bound, and writes small bodies every time", () => {
+    const cache = new MeasuresBodyCache(2_000_000);
+    for (let k = 0; k < 50; k++) cache.body(`k${k}`, series(many, k));
+    expect(cache.bytes).toBeLessThanOrEqual(2_000_000);
+    const small = series([1, 2, 3]);
+    expect(cache.body("s", small)).not.toBe(cache.body("s", small));
+  });
+});
+
+describeDrivers(
+  "measures reads after indexer writes",
+  (ctx) => {
+    const api = harness(ctx.db);
+    let metricId = "";
+    let resourceMetricId = "";
+    const measures = (id: string) => api.request("GET", `/v1/metric/${id}/measures`);
+
+    it("creates a policy, a metric and a resource with a metric, and reads them", async () => {
+      const ap = await api.request("POST", "/v1/archive_policy", {
+        headers: admin(),
+        body: { name: "cached", definition: [{ granularity: "1 minute", points: 10 }] },
+      });
+      expect(ap.status).toBe(201);
+      const m = await api.request("POST", "/v1/metric", {
+        body: { archive_policy_name: "cached" },
+      });
+      metricId = ((await m.json()) as { id: string }).id;
+      const r = await api.request("POST", "/v1/resource/generic", {
+        body: { id: "cached-resource", metrics: { cpu: { archive_policy_name: "cached" } } },
+      });
+      expect(r.status).toBe(201);
+      resourceMetricId = ((await r.json()) as { metrics: { cpu: string } }).metrics.cpu;
+      for (let i = 0; i < 2; i++) {
+        expect((await measures(metricId)).status).toBe(200);
+        expect((await measures(resourceMetricId)).status).toBe(200);
+      }
+    });
+
+    it("sees an archive policy change at once", async () => {
+      const patched = await api.request("PATCH", "/v1/archive_policy/cached", {
+        headers: admin(),
+        body: { definition: [{ granularity: "1 minute", points: 20 }] },
+      });
+      expect(patched.status).toBe(200);
+      const got = await api.request("GET", `/v1/metric/${metricId}`);
+      const json = (await got.json()) as { archive_policy: { definition: { points: number }[] } };
+      expect(json.archive_policy.definition[0]!.points).toBe(20);
+    });
+
+    it("answers 404 for a metric deleted since the last read", async () => {
+      expect((await api.request("DELETE", `/v1/metric/${metricId}`)).status).toBe(204);
+      expect((await measures(metricId)).status).toBe(404);
+    });
+
+    it("answers 404 for the metric of a resource deleted since the last read", async () => {
+      const res = await api.request("GET", `/v1/metric/${resourceMetricId}`);
+      expect(((await res.json()) as { resource: { id: string } | null }).resource).not.toBeNull();
+      const deleted = await api.request("DELETE", "/v1/resource/generic/cached-resource");
+      expect(deleted.status).toBe(204);
+      expect((await measures(resourceMetricId)).status).toBe(404);
+    });
+  },
+  { upgrade: { createDefaultPolicies: false } },
+);
