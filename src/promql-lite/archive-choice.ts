@@ -33,6 +33,12 @@ export interface ArchiveChoice {
    * `avg_over_time`), when the policy stores it; else undefined.
    */
   readonly weightMethod: string | undefined;
+  /**
+   * For `count` read as values: a stored method in which a bucket holding a
+   * staleness marker is NaN (`mean`, else `sum`), so the marker's measure is
+   * not counted as a sample, as Prometheus' range selectors skip markers.
+   */
+  readonly markerMethod: string | undefined;
   readonly granularity: Micros;
   /** The archive's retention (null: forever), for the reader's truncation. */
   readonly timespan: Micros | null;
@@ -145,5 +151,15 @@ export function chooseArchive(
     policy.aggregationMethods.includes("count")
       ? "count"
       : undefined;
-  return { method, weightMethod, granularity: pick.granularity, timespan: pick.timespan };
+  const markerMethod =
+    method === "count"
+      ? ["mean", "sum"].find((m) => policy.aggregationMethods.includes(m))
+      : undefined;
+  return {
+    method,
+    weightMethod,
+    markerMethod,
+    granularity: pick.granularity,
+    timespan: pick.timespan,
+  };
 }

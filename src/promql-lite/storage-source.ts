@@ -15,7 +15,8 @@
  *   bits; in other methods a NaN bucket can only come from a marker mixed
  *   into the bucket, so it becomes one (the series ended there).
  * - Weights: for `count_over_time` and `avg_over_time` each point carries
- *   its bucket's sample count (the `count` aggregate, SeriesData.weights).
+ *   its bucket's sample count (the `count` aggregate, SeriesData.weights);
+ *   a marker's measure is not counted (`mean` shows the buckets holding one).
  * - Windows shorter than a bucket: a function that needs two samples in a
  *   window (`rate(x[5m])` over hourly buckets) can give nothing, so the
  *   series is not read at all.
@@ -132,7 +133,7 @@ export class StorageSeriesSource implements SeriesSource {
   ): Promise<SeriesData | undefined> {
     const labels = this.#opts.labels.labelsOf(metric.id);
     if (labels === undefined) return undefined;
-    const { method, weightMethod } = choice;
+    const { method, weightMethod, markerMethod } = choice;
     const read = (m: string) =>
       this.#opts.reader.getMeasures({
         metricId: metric.id,
@@ -143,16 +144,18 @@ export class StorageSeriesSource implements SeriesSource {
         // `to` is exclusive on the bucket start: keep the bucket starting at maxt.
         to: Math.floor(maxt * 1000) + 1,
       });
-    const [r, w] = await Promise.all([
+    const [r, w, m] = await Promise.all([
       read(method),
       weightMethod === undefined || weightMethod === method ? undefined : read(weightMethod),
+      markerMethod === undefined ? undefined : read(markerMethod),
     ]);
     if (r === undefined || r.timestamps.length === 0) return undefined;
     const timestamps = microsToMillis(r.timestamps);
-    const values = method === "last" || method === "first" ? r.values : nanAsStale(r.values);
+    let values = method === "last" || method === "first" ? r.values : nanAsStale(r.values);
+    if (m !== undefined) values = uncountMarkers(r.timestamps, values, m.timestamps, m.values);
     if (weightMethod === undefined) return { labels, timestamps, values };
     const weights =
-      weightMethod === method ? r.values : alignWeights(r.timestamps, w?.timestamps, w?.values);
+      weightMethod === method ? values : alignWeights(r.timestamps, w?.timestamps, w?.values);
     return { labels, timestamps, values, weights };
   }
 }
@@ -174,6 +177,30 @@ function alignWeights(
     const t = at[i]!;
     while (j < times.length && times[j]! < t) j++;
     if (j < times.length && times[j] === t) out[i] = weights[j]!;
+  }
+  return out;
+}
+
+/**
+ * Counts without staleness markers: a bucket whose `markerMethod` value is NaN
+ * holds a marker (a sample's NaN only comes from one), counted by `count` as
+ * one measure; it is taken off, and a bucket left with no sample becomes a
+ * marker itself, so the window functions skip it.
+ */
+function uncountMarkers(
+  at: Float64Array,
+  counts: Float64Array,
+  times: Float64Array,
+  markers: Float64Array,
+): Float64Array {
+  let out = counts;
+  let j = 0;
+  for (let i = 0; i < at.length; i++) {
+    const t = at[i]!;
+    while (j < times.length && times[j]! < t) j++;
+    if (j >= times.length || times[j] !== t || !Number.isNaN(markers[j]!)) continue;
+    if (out === counts) out = counts.slice();
+    out[i] = counts[i]! > 1 ? counts[i]! - 1 : STALE_NAN;
   }
   return out;
 }

@@ -312,12 +312,7 @@ const EXCEPTIONS: ReadonlyMap<string, string> = new Map([
  * tests are expected to fail (`it.fails`), so fixing the bug makes them
  * fail until the entry is removed.
  */
-const KNOWN_BUGS: ReadonlyMap<string, string> = new Map([
-  [
-    "count_over_time(flaky_gauge[1m])",
-    "count_over_time reads the `count` aggregate, which counts the staleness marker's bucket as 1 (the marker is a measure), so windows holding the marker count one sample too many and a window holding only the marker gives 1 instead of no point; Prometheus skips markers in range selectors",
-  ],
-]);
+const KNOWN_BUGS: ReadonlyMap<string, string> = new Map<string, string>([]);
 
 const dir = mkdtempSync(join(tmpdir(), "gnocchi-e2e-promql-compare-"));
 const children: ChildProcess[] = [];

@@ -216,6 +216,28 @@ describeDrivers(
       expect(across.map((p) => p[1])).toEqual([(4 * 1 + 4) / 5]);
     });
 
+    /** 10 samples at seconds 0…9 of a minute, then a staleness marker at second 10. */
+    const FLAKY = Math.floor(Date.now() / MIN) * MIN - 20 * MIN;
+    it("stores a series ended by a staleness marker", async () => {
+      const samples: [number, number][] = [];
+      for (let k = 0; k < 10; k++) samples.push([FLAKY + k * 1000, k]);
+      samples.push([FLAKY + 10_000, Number.NaN]);
+      await api.write([{ labels: { __name__: "flaky", job: "t" }, samples }]);
+    });
+
+    it("count_over_time does not count the marker, as Prometheus skips it", async () => {
+      // 1 s archive: [t − 5 s, t] holds 3, 2, 1 samples and then only the marker (no point).
+      const fine = await range("count_over_time(flaky[5s])", FLAKY + 12_000, FLAKY + 16_000, 1000);
+      expect(fine).toEqual([
+        [FLAKY + 12_000, 3],
+        [FLAKY + 13_000, 2],
+        [FLAKY + 14_000, 1],
+      ]);
+      // 1 min archive: the minute's bucket counts 11 measures, the marker's among them.
+      const coarse = await range("count_over_time(flaky[1m])", FLAKY + MIN, FLAKY + MIN, MIN);
+      expect(coarse).toEqual([[FLAKY + MIN, 10]]);
+    });
+
     it("a query at a fine step over more than the 1 s archive keeps falls back to minutes", async () => {
       const points = await range("saw", BASE + 10 * MIN, BASE + 95 * MIN, 30_000);
       expect(new Set(points.map((p) => p[1]))).toEqual(new Set([-59]));
