@@ -53,25 +53,6 @@ const METHOD_OF_FUNCTION: Readonly<Record<string, string>> = {
   count_over_time: "count",
 };
 
-/** Functions that need two samples in a window: read an archive with at least two buckets per window. */
-const TWO_SAMPLE_FUNCTIONS = new Set([
-  "rate",
-  "increase",
-  "delta",
-  "irate",
-  "idelta",
-  "deriv",
-  "predict_linear",
-  "resets",
-  "changes",
-]);
-
-/** Counter functions: without `last`, a bucket's maximum is its last value unless the counter reset. */
-const COUNTER_FUNCTIONS = new Set(["rate", "increase", "irate", "resets"]);
-
-/** Functions whose result depends on how many samples each bucket stands for. */
-const WEIGHTED_FUNCTIONS = new Set(["count_over_time", "avg_over_time"]);
-
 /**
  * Functions that give no value for a window with fewer than two samples: over
  * an archive coarser than their window (e.g. `rate(x[5m])` on hourly
@@ -87,6 +68,18 @@ const NOTHING_BELOW_TWO_SAMPLES = new Set([
   "predict_linear",
   "holt_winters",
 ]);
+
+/**
+ * Functions that need two samples in a window to say something (`resets` and
+ * `changes` answer 0 for one): read an archive with at least two buckets per window.
+ */
+const TWO_SAMPLE_FUNCTIONS = new Set([...NOTHING_BELOW_TWO_SAMPLES, "resets", "changes"]);
+
+/** Counter functions: without `last`, a bucket's maximum is its last value unless the counter reset. */
+const COUNTER_FUNCTIONS = new Set(["rate", "increase", "irate", "resets"]);
+
+/** Functions whose result depends on how many samples each bucket stands for. */
+const WEIGHTED_FUNCTIONS = new Set(["count_over_time", "avg_over_time"]);
 
 /** Whether the selector's function can give no value at this granularity (µs): its windows hold one bucket at most. */
 export function windowsTooShort(hints: SelectHints, granularity: Micros): boolean {
