@@ -168,18 +168,20 @@ export class SeriesResolver {
  * Stores the label sets, taking over those still held by a metric deleted
  * through the API (the series is written again, so a new metric was created
  * for it; the old one awaits the janitor and would otherwise keep the label
- * set, unique by hash, from the new one). Delete + insert rather than update,
+ * set, unique per resource, from the new one). Delete + insert rather than update,
  * so the new row gets a new `seq` and every LabelStore picks it up.
  */
 async function storeLabelSets(tx: SqlExecutor, entries: readonly LabelSetInput[]): Promise<void> {
   const stored = await insertLabelSets(tx, entries);
   const taken = stored.filter((s) => !s.inserted && s.ownerId !== s.metricId);
   if (taken.length === 0) return;
+  // Only the owners reported for these sets (their scope), and only if deleted.
   const freed = await tx.query<{ hash: string }>(
     `DELETE FROM metric_label_set s USING metric m
-      WHERE s.label_set_hash = ANY($1::uuid[]) AND m.id = s.metric_id AND m.status = 'delete'
+      WHERE (s.label_set_hash, s.metric_id) IN (SELECT * FROM unnest($1::uuid[], $2::uuid[]))
+        AND m.id = s.metric_id AND m.status = 'delete'
       RETURNING s.label_set_hash::text AS hash`,
-    [taken.map((s) => s.hash)],
+    [taken.map((s) => s.hash), taken.map((s) => s.ownerId)],
   );
   const hashes = new Set(freed.rows.map((r) => r.hash));
   const again = entries.filter((_, i) => hashes.has(stored[i]!.hash));
