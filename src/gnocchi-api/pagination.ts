@@ -11,7 +11,9 @@
  *   const link = nextPageLink(c, page, rows.length, () => lastRowMarker);
  *   return reply(c, json, 200, link);
  */
+
 import type { Context } from "hono";
+import { compareCodePoints } from "../carbonara/archive-policy-rule.js";
 import { ArgumentValueError } from "../indexer/errors.js";
 import { type Page, type PaginationOptions, parsePagination } from "../indexer/pagination.js";
 import type { AppEnv } from "./context.js";
@@ -89,8 +91,6 @@ export function requestPathUrl(c: Context<AppEnv>): string {
   return `${scheme}://${host}${percentEncode(prefix + path, PATH_SAFE, false)}`;
 }
 
-const byCodePoint = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
-
 /**
  * Gnocchi's `set_resp_link_hdr`: the request's query parameters with
  * `limit` (effective), `marker` (the last item) and `sort` (the effective
@@ -107,7 +107,7 @@ export function nextLinkValue(
   params.marker = [marker];
   params.sort = page.linkSorts;
   const pairs: string[] = [];
-  for (const name of Object.keys(params).sort(byCodePoint)) {
+  for (const name of Object.keys(params).sort(compareCodePoints)) {
     const key = percentEncode(name, QUERY_SAFE, true);
     for (const value of params[name] ?? []) {
       pairs.push(`${key}=${percentEncode(value, QUERY_SAFE, true)}`);

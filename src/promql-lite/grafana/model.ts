@@ -8,6 +8,7 @@
  * Searches compile to parameterized SQL through the indexer's search
  * compiler (the same filters as `/v1/search/resource`).
  */
+import { compareCodePoints } from "../../carbonara/archive-policy-rule.js";
 import { type Credentials, canReadMetric, canReadResource, isAdmin } from "../../indexer/acl.js";
 import type { SqlExecutor } from "../../indexer/driver.js";
 import {
@@ -47,8 +48,6 @@ function metricReadable(
   });
 }
 
-const byCodePoint = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
-
 export async function resourceTypeNames(db: SqlExecutor): Promise<string[]> {
   return (await listResourceTypes(db)).map((t) => t.name);
 }
@@ -75,7 +74,7 @@ export async function metricNames(
   );
   const names = new Set<string>();
   for (const row of r.rows) if (isAdmin(creds) || metricReadable(creds, row)) names.add(row.name);
-  return [...names].sort(byCodePoint);
+  return [...names].sort(compareCodePoints);
 }
 
 /** The stored methods and granularities (µs) of the policies of metrics named `name`. */
@@ -96,7 +95,7 @@ export async function metricArchives(
     for (const d of row.definition) granularities.add(d.granularity);
   }
   return {
-    methods: [...methods].sort(byCodePoint),
+    methods: [...methods].sort(compareCodePoints),
     granularities: [...granularities].sort((a, b) => a - b),
   };
 }
@@ -251,5 +250,5 @@ export async function attributeValues(
       if (row.value !== null && (isAdmin(creds) || resourceReadable(creds, row)))
         values.add(row.value);
   }
-  return [...values].sort(byCodePoint).slice(0, MAX_ROWS);
+  return [...values].sort(compareCodePoints).slice(0, MAX_ROWS);
 }

@@ -10,6 +10,7 @@
  * include series without samples in the range (as VictoriaMetrics'
  * day-granular index does).
  */
+import { compareCodePoints } from "../../carbonara/archive-policy-rule.js";
 import { type Credentials, isAdmin } from "../../indexer/acl.js";
 import type { LabelMatcher, Labels } from "../../indexer/label-index.js";
 import type { LabelStore } from "../../indexer/label-store.js";
@@ -83,8 +84,6 @@ function limitOf(params: Params): number {
   return n === 0 ? Number.POSITIVE_INFINITY : n;
 }
 
-const byCodePoint = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
-
 export async function seriesData(
   service: PromQLService,
   creds: Credentials,
@@ -113,7 +112,7 @@ export async function labelNamesData(
     const set = new Set<string>();
     for (const labels of await readableLabelSets(service, creds, sel))
       for (const n of Object.keys(labels)) set.add(n);
-    names = [...set].sort(byCodePoint);
+    names = [...set].sort(compareCodePoints);
   }
   return names.length > limit ? names.slice(0, limit) : names;
 }
@@ -136,7 +135,7 @@ export async function labelValuesData(
       const v = labels[name];
       if (v !== undefined) set.add(v);
     }
-    values = [...set].sort(byCodePoint);
+    values = [...set].sort(compareCodePoints);
   }
   return values.length > limit ? values.slice(0, limit) : values;
 }
