@@ -5,25 +5,16 @@
  * (samples go in through `POST /api/v1/write`), and the PromQL limits.
  * Closed after the file.
  */
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import type { Hono } from "hono";
-import { afterAll } from "vitest";
 import { resolveArchivePolicyItem } from "../../src/carbonara/archive-policy.js";
-import { createApp } from "../../src/gnocchi-api/app.js";
 import type { AppEnv } from "../../src/gnocchi-api/context.js";
-import { createLogger } from "../../src/gnocchi-api/logging.js";
-import { ApiMetrics } from "../../src/gnocchi-api/metrics.js";
-import { EMPTY_STATUS_SOURCE } from "../../src/gnocchi-api/status.js";
 import { createArchivePolicy } from "../../src/indexer/archive-policy-store.js";
 import type { SqlDriver } from "../../src/indexer/driver.js";
-import { IndexerMetricCatalog } from "../../src/indexer/metric-catalog.js";
 import type { PromQLLimits } from "../../src/promql-lite/http/service.js";
-import { RemoteWriteIngester } from "../../src/remote-write/ingester.js";
-import { StorageEngine } from "../../src/storage/storage-engine.js";
-import { ADMIN, BASE, FIXTURE_OPTIONS, FOOBAR } from "../gnocchi-api/helpers.js";
+import type { StorageEngine } from "../../src/storage/storage-engine.js";
+import { ADMIN, BASE, FOOBAR } from "../gnocchi-api/helpers.js";
 import { encodeWriteRequest, series, snappy } from "../remote-write/proto.js";
+import { lazyRemoteWriteApp } from "../support/remote-write-app.js";
 
 export { ADMIN, FOOBAR };
 /** Basic auth of a third user, `other`. */
@@ -92,44 +83,16 @@ function search(params: Record<string, string | string[]>): URLSearchParams {
 }
 
 export function promHarness(db: () => SqlDriver, limits?: PromQLLimits): PromHarness {
-  let ready: Promise<{ app: Hono<AppEnv>; storage: StorageEngine; dir: string }> | undefined;
-  afterAll(async () => {
-    const opened = await ready;
-    if (opened === undefined) return;
-    await opened.storage.close();
-    await rm(opened.dir, { recursive: true, force: true });
-  });
-  const open = () => {
-    ready ??= (async () => {
-      const dir = await mkdtemp(join(tmpdir(), "gnocchi-ts-promql-"));
-      const storage = await StorageEngine.open({
-        dataDir: dir,
-        sacks: 8,
-        catalog: new IndexerMetricCatalog(db()),
-        metricd: { workers: 1, processingDelayMs: 200, cleanupDelayMs: 3_600_000 },
-      });
-      storage.metricd.start();
-      const remoteWrite = new RemoteWriteIngester({
-        db: db(),
-        incoming: storage.incoming,
-        archivePolicy: PROM_POLICY,
-        sightingsIntervalMs: 0,
-      });
-      const app = createApp({
-        options: FIXTURE_OPTIONS,
-        db: db(),
-        storage,
-        status: EMPTY_STATUS_SOURCE,
-        metrics: new ApiMetrics({ defaultMetrics: false }),
-        logger: createLogger("silent"),
-        version: "4.4.2",
-        remoteWrite,
-        ...(limits === undefined ? {} : { promqlLimits: limits }),
-      });
-      return { app, storage, dir };
-    })();
-    return ready;
-  };
+  const open = lazyRemoteWriteApp(
+    db,
+    (storage) => ({
+      db: db(),
+      incoming: storage.incoming,
+      archivePolicy: PROM_POLICY,
+      sightingsIntervalMs: 0,
+    }),
+    limits === undefined ? {} : { promqlLimits: limits },
+  );
   const request = async (path: string, init: RequestInit, user: string | undefined) => {
     const headers = new Headers(init.headers);
     if (user !== undefined && user !== "") headers.set("authorization", user);

@@ -8,22 +8,12 @@
  * the number of indexer statements, so tests can assert "nothing stored" and
  * "a known series costs no indexer round trip".
  */
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import type { Hono } from "hono";
-import { afterAll } from "vitest";
-import { createApp } from "../../src/gnocchi-api/app.js";
-import type { AppEnv } from "../../src/gnocchi-api/context.js";
-import { createLogger } from "../../src/gnocchi-api/logging.js";
-import { ApiMetrics } from "../../src/gnocchi-api/metrics.js";
-import { EMPTY_STATUS_SOURCE } from "../../src/gnocchi-api/status.js";
 import type { SqlDriver, SqlExecutor } from "../../src/indexer/driver.js";
-import { IndexerMetricCatalog } from "../../src/indexer/metric-catalog.js";
-import { RemoteWriteIngester, type RemoteWriteOptions } from "../../src/remote-write/ingester.js";
+import type { RemoteWriteOptions } from "../../src/remote-write/ingester.js";
 import type { IncomingStore, MeasureBatch, MeasureColumns } from "../../src/storage/incoming.js";
-import { StorageEngine } from "../../src/storage/storage-engine.js";
-import { BASE, FIXTURE_OPTIONS } from "../gnocchi-api/helpers.js";
+import type { StorageEngine } from "../../src/storage/storage-engine.js";
+import { BASE } from "../gnocchi-api/helpers.js";
+import { lazyRemoteWriteApp } from "../support/remote-write-app.js";
 
 export interface RemoteWriteHarness {
   /** POST `body` to `BASE + path` with Prometheus' headers; `user` is a Basic header value or undefined. */
@@ -82,49 +72,20 @@ export function remoteWriteHarness(
 ): RemoteWriteHarness {
   const appends: MeasureBatch[][] = [];
   let statements = 0;
-  let ready: Promise<{ app: Hono<AppEnv>; storage: StorageEngine; dir: string }> | undefined;
-  afterAll(async () => {
-    const opened = await ready;
-    if (opened === undefined) return;
-    await opened.storage.close();
-    await rm(opened.dir, { recursive: true, force: true });
-  });
-  const open = () => {
-    ready ??= (async () => {
-      const dir = await mkdtemp(join(tmpdir(), "gnocchi-ts-remote-write-"));
-      const storage = await StorageEngine.open({
-        dataDir: dir,
-        sacks: 8,
-        catalog: new IndexerMetricCatalog(db()),
-        metricd: { workers: 1, processingDelayMs: 200, cleanupDelayMs: 3_600_000 },
-      });
-      storage.metricd.start();
-      const target = options.incoming?.(storage) ?? storage.incoming;
-      const remoteWrite = new RemoteWriteIngester({
-        sightingsIntervalMs: 0,
-        ...options,
-        db: counting(db(), () => statements++),
-        incoming: {
-          appendColumns(columns) {
-            appends.push(batchesOf(columns));
-            return target.appendColumns(columns);
-          },
+  const open = lazyRemoteWriteApp(db, (storage) => {
+    const target = options.incoming?.(storage) ?? storage.incoming;
+    return {
+      sightingsIntervalMs: 0,
+      ...options,
+      db: counting(db(), () => statements++),
+      incoming: {
+        appendColumns(columns) {
+          appends.push(batchesOf(columns));
+          return target.appendColumns(columns);
         },
-      });
-      const app = createApp({
-        options: FIXTURE_OPTIONS,
-        db: db(),
-        storage,
-        status: EMPTY_STATUS_SOURCE,
-        metrics: new ApiMetrics({ defaultMetrics: false }),
-        logger: createLogger("silent"),
-        version: "4.4.2",
-        remoteWrite,
-      });
-      return { app, storage, dir };
-    })();
-    return ready;
-  };
+      },
+    };
+  });
   return {
     appends,
     statements: () => statements,
