@@ -30,9 +30,8 @@ afterAll(async () => {
 /**
  * A real storage engine in a temporary directory, over the indexer `db`,
  * with metricd running as the fixture's "fast metricd"; closed after the
- * file. The janitor's timer is long because the describe blocks close their
- * indexer before this file-level hook runs; tests that need it call
- * `storage.janitor.run()`.
+ * file (or, for a harness, after its describe block). The janitor's timer is
+ * long; tests that need it call `storage.janitor.run()`.
  */
 export async function openTestStorage(db: SqlDriver): Promise<StorageEngine> {
   const dir = await mkdtemp(join(tmpdir(), "gnocchi-ts-api-"));
@@ -45,6 +44,15 @@ export async function openTestStorage(db: SqlDriver): Promise<StorageEngine> {
   engine.metricd.start();
   openEngines.push({ engine, dir });
   return engine;
+}
+
+/** Closes a storage of {@link openTestStorage} before the file ends (e.g. before its indexer closes). */
+async function closeTestStorage(engine: StorageEngine): Promise<void> {
+  const i = openEngines.findIndex((o) => o.engine === engine);
+  if (i < 0) return;
+  const { dir } = openEngines.splice(i, 1)[0]!;
+  await engine.close();
+  await rm(dir, { recursive: true, force: true });
 }
 
 export const FIXTURE_OPTIONS: ApiOptions = {
@@ -104,6 +112,11 @@ export function harness(
   const metrics = new ApiMetrics({ defaultMetrics: false });
   let app: Promise<Hono<AppEnv>> | undefined;
   let engine: Promise<StorageEngine> | undefined;
+  // Registered in the describe block that makes the harness, so metricd stops
+  // before the block's indexer closes (hooks run in reverse order).
+  afterAll(async () => {
+    if (engine !== undefined) await closeTestStorage(await engine);
+  });
   const getApp = () => {
     engine ??= openTestStorage(db());
     app ??= engine.then((storage) =>
