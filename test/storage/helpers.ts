@@ -3,6 +3,7 @@ import { cp, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach } from "vitest";
+import { prng } from "../support/prng.js";
 
 const dirs: string[] = [];
 
@@ -33,8 +34,6 @@ export async function crashCopy(dir: string): Promise<string> {
     }
   }
 }
-
-import { prng } from "../support/prng.js";
 
 export { prng };
 

@@ -1,10 +1,10 @@
-import { cp, readdir, readFile, stat, writeFile } from "node:fs/promises";
+import { readdir, readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { sackOf } from "../../src/storage/common.js";
 import { unappliedMeasures } from "../../src/storage/incoming.js";
 import { type FileIncomingOptions, FileIncomingStore } from "../../src/storage/incoming-file.js";
-import { tempDir, uuidOf, uuids } from "./helpers.js";
+import { crashCopy, tempDir, uuidOf, uuids } from "./helpers.js";
 
 function batch(metricId: string, from: number, n: number) {
   const timestamps = new Float64Array(n);
@@ -18,13 +18,6 @@ function batch(metricId: string, from: number, n: number) {
 
 async function open(dataDir: string, extra: Partial<FileIncomingOptions> = {}) {
   return FileIncomingStore.open({ dataDir, onCorruption: () => {}, ...extra });
-}
-
-/** What a kill -9 leaves on disk: a copy of the directory as it is now. */
-async function crashCopy(dataDir: string): Promise<string> {
-  const copy = await tempDir();
-  await cp(dataDir, copy, { recursive: true });
-  return copy;
 }
 
 async function readAll(store: FileIncomingStore) {
@@ -192,8 +185,7 @@ describe("file incoming store", () => {
     await store.close();
     const original = await readFile(files[0]!);
     for (let cut = before; cut < after; cut++) {
-      const copy = await tempDir();
-      await cp(dir, copy, { recursive: true });
+      const copy = await crashCopy(dir);
       const wal = (await walFiles(copy))[0]!;
       await writeFile(wal, original.subarray(0, cut));
       // the crash happened before the state recorded anything about the last frame
