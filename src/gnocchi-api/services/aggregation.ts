@@ -18,7 +18,6 @@ import { InvalidPaginationError, QueryError } from "../../indexer/errors.js";
 import type { MetricWithPolicy } from "../../indexer/metric-store.js";
 import type { ResourceType } from "../../indexer/resource-type-store.js";
 import type { SearchFilter } from "../../indexer/search-filter.js";
-import type { AggregateReader } from "../../storage/aggregate-reader.js";
 import type { StorageEngine } from "../../storage/storage-engine.js";
 import type { Credentials } from "../auth.js";
 import { badRequest, type HttpError, notFound } from "../errors.js";
@@ -32,8 +31,7 @@ import {
   resourceVisibilityFor,
 } from "./aggregates-resources.js";
 import { computeCrossAggregation, type SeriesRef } from "./cross-aggregation.js";
-import { refreshMetric } from "./measures.js";
-import type { MeasuresSeries } from "./measures-json.js";
+import { readAggregates, refreshMetric } from "./measures.js";
 import { enforceMetricsRead } from "./metric-access.js";
 
 /** The query parameters of both deprecated endpoints, as given. */
@@ -131,13 +129,15 @@ export async function crossMetricRows(
   }
 
   if (metrics.length === 1) {
-    return singleMetricRows(
-      ctx.storage.reader,
-      metrics[0]!,
-      aggregation,
-      granularities,
-      query,
-      resample,
+    // One metric reads as `GET /v1/metric/{id}/measures` does.
+    return new Rows(
+      await readAggregates(ctx.storage, metrics[0]!, {
+        method: aggregation,
+        granularities,
+        ...(query.start === undefined ? {} : { start: query.start }),
+        ...(query.stop === undefined ? {} : { stop: query.stop }),
+        ...(resample === undefined ? {} : { resample }),
+      }),
     );
   }
 
@@ -185,34 +185,6 @@ export async function crossMetricRows(
     },
   );
   return new Rows(result.aggregated ? [...result.blocks] : []);
-}
-
-/** One metric: its measures at each granularity (descending), as `GET /v1/metric/{id}/measures`. */
-async function singleMetricRows(
-  reader: AggregateReader,
-  metric: MetricWithPolicy,
-  method: string,
-  granularities: readonly Micros[],
-  query: { start?: Micros; stop?: Micros },
-  resample: Micros | CalendarLetter | undefined,
-): Promise<Rows> {
-  const sorted = [...granularities].sort((a, b) => b - a);
-  const results = await Promise.all(
-    sorted.map((granularity) =>
-      reader.getMeasures({
-        metricId: metric.id,
-        method,
-        granularity,
-        timespan:
-          metric.archivePolicy.definition.find((d) => d.granularity === granularity)?.timespan ??
-          null,
-        ...(query.start === undefined ? {} : { from: query.start }),
-        ...(query.stop === undefined ? {} : { to: query.stop }),
-        ...(resample === undefined ? {} : { resample }),
-      }),
-    ),
-  );
-  return new Rows(results.filter((r): r is MeasuresSeries => r !== undefined));
 }
 
 export interface ResourceAggregationRequest {
