@@ -120,7 +120,7 @@ interface SplitWork {
   /** The stored split opened for appending (from the cache or the store); none: a new split. */
   tail: SplitTail | undefined;
   /** Write the whole split (a new chain) rather than append to the stored one. */
-  whole: boolean;
+  readonly whole: boolean;
   readonly cacheKey: string;
 }
 
@@ -325,12 +325,13 @@ export class MetricProcessor {
           tail = cached;
           cached = undefined;
         }
+        const split = { method, granularity, key: s.key };
         work.push({
-          id: { method, granularity, key: s.key },
+          id: split,
           fresh: s.serie,
           newest: i === splits.length - 1,
           tail,
-          whole: true,
+          whole: this.writesWhole(id, split),
           cacheKey,
         });
       });
@@ -357,7 +358,7 @@ export class MetricProcessor {
     const toCache: CacheUpdate[] = [];
     let rawBuffer: Uint8Array;
     try {
-      const leaders = this.leaders(id, work);
+      const leaders = MetricProcessor.leaders(work);
       const tails: SplitTail[] = new Array(work.length);
       const changes: SplitChunksChange[] = new Array(work.length);
       work.forEach((w, i) => {
@@ -394,19 +395,22 @@ export class MetricProcessor {
     );
   }
 
+  /** Whether the split is written whole: absent, stored whole by a put, or with a long chain. */
+  private writesWhole(id: string, split: SplitId): boolean {
+    const chain = this.aggregates.splitChainLength(id, split);
+    return chain === 0 || chain >= MAX_SPLIT_CHAIN;
+  }
+
   /**
    * Per split work, the index of an earlier one making the very same change
    * (else −1): the same fresh arrays (at the finest granularity, mean and sum,
    * or min, max and last, share their buckets), a split alike bit for bit and
-   * the same whole-or-append choice. Also sets each work's `whole`: a split
-   * absent, stored whole by a put, or with a long chain is written whole.
+   * the same whole-or-append choice.
    */
-  private leaders(id: string, work: SplitWork[]): Int32Array {
+  private static leaders(work: readonly SplitWork[]): Int32Array {
     const leaders = new Int32Array(work.length).fill(-1);
     for (let i = 0; i < work.length; i++) {
       const w = work[i]!;
-      const chain = this.aggregates.splitChainLength(id, w.id);
-      w.whole = chain === 0 || chain >= MAX_SPLIT_CHAIN;
       for (let j = 0; j < i; j++) {
         const l = work[j]!;
         if (
