@@ -26,6 +26,7 @@ export interface Config {
   readonly remoteUserHeader: string;
   readonly maxLimit: number;
   readonly maxBodyBytes: number;
+  readonly measuresCacheSize: number;
   readonly enableProxyHeadersParsing: boolean;
   readonly corsAllowedOrigins: readonly string[];
   readonly corsAllowCredentials: boolean;
@@ -176,6 +177,15 @@ export const OPTIONS: readonly OptionSpec[] = [
     64 * 1024 * 1024,
     "Largest request body in bytes (larger: 413).",
     { min: 1 },
+  ),
+  opt(
+    "measuresCacheSize",
+    "api.measures_cache_size",
+    "measures-cache-size",
+    "int",
+    64,
+    "MiB of GET measures JSON bodies kept for series that did not change (0: none); apart from storage.cache_size.",
+    { min: 0 },
   ),
   opt(
     "enableProxyHeadersParsing",

@@ -43,6 +43,7 @@ export function apiOptions(config: Config): ApiOptions {
     maxLimit: config.maxLimit,
     enableProxyHeadersParsing: config.enableProxyHeadersParsing,
     maxBodyBytes: config.maxBodyBytes,
+    measuresCacheBytes: config.measuresCacheSize * 1024 * 1024,
     defaultAggregationMethods: config.defaultAggregationMethods,
     operationTimeout: config.operationTimeout,
     cors: {

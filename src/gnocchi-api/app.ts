@@ -18,13 +18,21 @@ import { trackWrites } from "./metric-cache.js";
 import { httpMetrics } from "./metrics.js";
 import { acceptJson } from "./responses.js";
 import { JSON_ROUTES, TOP_LEVEL_ROUTES } from "./routes/index.js";
+import { DEFAULT_BODY_CACHE_BYTES, MeasuresBodyCache } from "./services/measures-body-cache.js";
 import { publicBase } from "./urls.js";
 
 export type { ApiDeps, AppEnv } from "./context.js";
 
 export function createApp(given: ApiDeps): Hono<AppEnv> {
   // The routes' writes go through the tracked driver, so kept metric lookups stay exact.
-  const deps: ApiDeps = { ...given, db: trackWrites(given.db) };
+  const cacheBytes = given.options.measuresCacheBytes ?? DEFAULT_BODY_CACHE_BYTES;
+  const deps: ApiDeps = {
+    ...given,
+    db: trackWrites(given.db),
+    measuresBodies:
+      given.measuresBodies ?? (cacheBytes > 0 ? new MeasuresBodyCache(cacheBytes) : undefined),
+  };
+  if (deps.measuresBodies !== undefined) deps.metrics.attachMeasuresCache(deps.measuresBodies);
   const app = new Hono<AppEnv>({ strict: false }).basePath(deps.options.prefix || "/");
 
   app.use("*", async (c, next) => {

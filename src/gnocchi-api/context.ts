@@ -11,6 +11,7 @@ import type { StorageEngine } from "../storage/storage-engine.js";
 import type { ApiMetrics } from "./metrics.js";
 import type { ApiOptions } from "./options.js";
 import type { RemoteWriteService } from "./remote-write-service.js";
+import type { MeasuresBodyCache } from "./services/measures-body-cache.js";
 import type { StatusSource } from "./status.js";
 
 export interface ApiDeps {
@@ -30,6 +31,8 @@ export interface ApiDeps {
   readonly labelStore?: LabelStore;
   /** PromQL query limits (/api/v1/query*, /grafana); absent: Prometheus' defaults. */
   readonly promqlLimits?: PromQLLimits;
+  /** Reused `GET .../measures` bodies; createApp makes one (`options.measuresCacheBytes`) when absent. */
+  readonly measuresBodies?: MeasuresBodyCache;
 }
 
 /** Scheme, host and mount path the client sees (after proxy headers, spec rest §2.7). */

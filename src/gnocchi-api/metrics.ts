@@ -7,9 +7,10 @@
  */
 import type { MiddlewareHandler } from "hono";
 import { routePath } from "hono/route";
-import { Counter, collectDefaultMetrics, Histogram, Registry } from "prom-client";
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import type { AppEnv } from "./context.js";
 import type { HttpError } from "./errors.js";
+import type { MeasuresBodyCache } from "./services/measures-body-cache.js";
 
 export interface ApiMetricsOptions {
   /** Also collect prom-client's default process and Node.js metrics (default true). */
@@ -46,6 +47,34 @@ export class ApiMetrics {
       labelNames: ["reason"],
       registers: [this.registry],
     });
+  }
+
+  /** Exposes the `GET .../measures` body cache's size and hits (once per registry). */
+  attachMeasuresCache(cache: MeasuresBodyCache): void {
+    if (this.registry.getSingleMetric("gnocchi_api_measures_cache_bytes") !== undefined) return;
+    const registers = [this.registry];
+    new Gauge({
+      name: "gnocchi_api_measures_cache_bytes",
+      help: "Bytes held by the GET measures body cache (api.measures_cache_size).",
+      registers,
+      collect() {
+        this.set(cache.bytes);
+      },
+    });
+    for (const [name, help, read] of [
+      ["hits", "GET measures bodies given again unchanged.", () => cache.hits],
+      ["misses", "GET measures bodies written.", () => cache.misses],
+    ] as const) {
+      new Counter({
+        name: `gnocchi_api_measures_cache_${name}_total`,
+        help,
+        registers,
+        collect() {
+          this.reset();
+          this.inc(read());
+        },
+      });
+    }
   }
 
   /** Counts a refused request under a bounded reason name. */

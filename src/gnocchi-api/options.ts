@@ -31,6 +31,8 @@ export interface ApiOptions {
   readonly enableProxyHeadersParsing: boolean;
   /** Request bodies larger than this get 413. */
   readonly maxBodyBytes: number;
+  /** Bytes of `GET .../measures` bodies kept for reuse (services/measures-body-cache.ts; 0: none). */
+  readonly measuresCacheBytes?: number;
   /** `[archive_policy] default_aggregation_methods`. */
   readonly defaultAggregationMethods: readonly string[];
   readonly cors: CorsOptions;

@@ -148,3 +148,58 @@ describeDrivers(
   },
   { upgrade: { createDefaultPolicies: false } },
 );
+
+describeDrivers(
+  "the measures body cache through the API (api.measures_cache_size)",
+  (ctx) => {
+    const cached = harness(ctx.db);
+    const uncached = harness(ctx.db, { measuresCacheBytes: 0 });
+    // 1,200 points: above the size below which bodies are always written.
+    const measuresBody = Array.from({ length: 1_200 }, (_, i) => ({
+      timestamp: 1_700_000_000 + i * 60,
+      value: i / 8,
+    }));
+    const scrape = async (api: ReturnType<typeof harness>) =>
+      (await (await api.request("GET", "/metrics")).text())
+        .split("\n")
+        .filter((l) => l.startsWith("gnocchi_api_measures_cache_"));
+    const readTwice = async (api: ReturnType<typeof harness>) => {
+      const m = await api.request("POST", "/v1/metric", {
+        body: { archive_policy_name: "body-cached" },
+      });
+      const { id } = (await m.json()) as { id: string };
+      const posted = await api.request("POST", `/v1/metric/${id}/measures`, {
+        body: measuresBody,
+      });
+      expect(posted.status).toBe(202);
+      const first = await api.request("GET", `/v1/metric/${id}/measures?refresh=true`);
+      const second = await api.request("GET", `/v1/metric/${id}/measures`);
+      const text = await first.text();
+      expect(JSON.parse(text)).toHaveLength(1_200);
+      expect(await second.text()).toBe(text);
+    };
+
+    it("creates the policy", async () => {
+      const ap = await cached.request("POST", "/v1/archive_policy", {
+        headers: admin(),
+        body: { name: "body-cached", definition: [{ granularity: "1 minute", points: 2000 }] },
+      });
+      expect(ap.status).toBe(201);
+    });
+
+    it("gives the second read of an unchanged series from the cache, and says so on /metrics", async () => {
+      await readTwice(cached);
+      const lines = await scrape(cached);
+      expect(lines).toContain("gnocchi_api_measures_cache_hits_total 1");
+      expect(lines).toContain("gnocchi_api_measures_cache_misses_total 1");
+      const bytes = lines.find((l) => l.startsWith("gnocchi_api_measures_cache_bytes "));
+      expect(Number(bytes?.split(" ")[1])).toBeGreaterThan(1_200 * 16);
+    });
+
+    it("writes every body, the same, when the size is 0", async () => {
+      await readTwice(uncached);
+      expect(await scrape(uncached)).toEqual([]);
+    });
+  },
+  { upgrade: { createDefaultPolicies: false } },
+);

@@ -35,12 +35,12 @@ export async function postMeasures(c: Context<AppEnv>, metric: MetricDetail): Pr
 export async function getMeasures(c: Context<AppEnv>, metric: MetricDetail): Promise<Response> {
   enforce(c, "get measures", detailedMetricJSON(metric));
   const query = parseMeasuresQuery((name) => c.req.query(name));
-  const { storage, options } = c.var.deps;
+  const { storage, options, measuresBodies } = c.var.deps;
   const timeoutMs =
     options.operationTimeout === undefined
       ? DEFAULT_REFRESH_TIMEOUT_MS
       : options.operationTimeout * 1000;
-  const body = await readMeasures(storage, metric, query, timeoutMs);
+  const body = await readMeasures(storage, measuresBodies, metric, query, timeoutMs);
   return new Response(c.req.method === "HEAD" ? null : body, {
     status: 200,
     headers: { "Content-Type": "application/json" },

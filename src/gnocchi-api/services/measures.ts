@@ -13,20 +13,8 @@ import { HttpError, notFound } from "../errors.js";
 import { parseBool } from "../query.js";
 import type { Measures } from "../schemas/measures.js";
 import { granularitiesToRead, type MeasuresQuery } from "../schemas/measures-query.js";
-import { MeasuresBodyCache } from "./measures-body-cache.js";
-import type { MeasuresSeries } from "./measures-json.js";
-
-/** One body cache per store: its series are what the bodies are checked against. */
-const bodyCaches = new WeakMap<StorageEngine, MeasuresBodyCache>();
-
-function measuresBodyCache(storage: StorageEngine): MeasuresBodyCache {
-  let cache = bodyCaches.get(storage);
-  if (cache === undefined) {
-    cache = new MeasuresBodyCache();
-    bodyCaches.set(storage, cache);
-  }
-  return cache;
-}
+import type { MeasuresBodyCache } from "./measures-body-cache.js";
+import { type MeasuresSeries, measuresToJson } from "./measures-json.js";
 
 /** Stores the measures durably (nothing to do for an empty list). */
 export async function appendMeasures(
@@ -122,11 +110,13 @@ export async function readAggregates(
 
 /**
  * `GET .../measures` as a JSON body: `[[timestamp, granularity, value], ...]`,
- * coarsest granularity first; `[]` for a metric never processed.
+ * coarsest granularity first; `[]` for a metric never processed. `bodies`
+ * (absent: none) gives back a body written before for the very same series.
  * @throws HttpError 404 (policy checks), 400 (bad `refresh`), 503 (refresh timeout)
  */
 export async function readMeasures(
   storage: StorageEngine,
+  bodies: MeasuresBodyCache | undefined,
   metric: MetricWithPolicy,
   query: MeasuresQuery,
   refreshTimeoutMs: number,
@@ -142,7 +132,8 @@ export async function readMeasures(
     ...(query.stop === undefined ? {} : { stop: query.stop }),
     ...(query.resample === undefined ? {} : { resample: query.resample }),
   });
+  if (bodies === undefined) return measuresToJson(series);
   // Which entry to compare with; the body cache checks the series themselves.
   const key = `${metric.id} ${query.aggregation} ${granularities} ${query.start} ${query.stop} ${query.resample}`;
-  return measuresBodyCache(storage).body(key, series);
+  return bodies.body(key, series);
 }
