@@ -20,11 +20,24 @@ import { describeDrivers } from "../indexer/drivers.js";
 import { remoteWriteHarness } from "./harness.js";
 import { series, snappy, writeBody } from "./proto.js";
 
-/** Gnocchi's own remote-write bodies, from Debian's python3-gnocchi (fetched once, cached). */
-const FIXTURES = join(
-  gabbitsDir(undefined, () => {}),
-  "prometheus_fixtures",
-);
+/**
+ * Gnocchi's own remote-write bodies, from Debian's python3-gnocchi (fetched
+ * once, cached). Without apt-get (or offline) their tests are skipped with a
+ * warning, except under CI=true, where that is a failure.
+ */
+function prometheusFixtures(): string | undefined {
+  try {
+    return join(
+      gabbitsDir(undefined, () => {}),
+      "prometheus_fixtures",
+    );
+  } catch (error) {
+    if (process.env.CI === "true") throw error;
+    console.warn(`skipping Gnocchi's prometheus.yaml fixtures: ${(error as Error).message}`);
+    return undefined;
+  }
+}
+const FIXTURES = prometheusFixtures();
 const S = 1_000_000;
 /** The upstream fixture: a migrated indexer without the default policies. */
 const FIXTURE = { upgrade: { createDefaultPolicies: false } };
@@ -42,7 +55,8 @@ const policy = (name: string, granularity = S) => ({
   definition: [resolveArchivePolicyItem({ granularity, points: 3600 })],
 });
 
-describeDrivers(
+// Registered only when the fixtures are at hand (see prometheusFixtures).
+(FIXTURES === undefined ? () => {} : describeDrivers)(
   "prometheus.yaml (Gnocchi's remote-write fixtures)",
   (ctx) => {
     const api = remoteWriteHarness(ctx.db);
