@@ -62,14 +62,20 @@ const entryArb: fc.Arbitrary<EntryWithData> = fc.oneof(
   })),
 );
 
-const frameArb = fc.record({
+interface FrameSpec {
+  seq: number;
+  metricId: string;
+  entries: EntryWithData[];
+}
+
+const frameArb: fc.Arbitrary<FrameSpec> = fc.record({
   seq: fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }),
   metricId: fc.oneof(fc.uuid(), fc.constant("")),
   entries: fc.array(entryArb, { maxLength: 12 }),
 });
 
 /** The frames concatenated as a segment image, each frame's offset set. */
-function segmentOf(frames: fc.RecordValue<typeof frameArb>[]): {
+function segmentOf(frames: FrameSpec[]): {
   image: Uint8Array;
   encoded: ParsedFrame[];
 } {
