@@ -96,8 +96,10 @@ function bucketize(
 
 function reduceBuckets(values: Float64Array, buckets: Buckets, reducer: BucketReducer): TimeSerie {
   const { count, starts, bounds } = buckets;
-  const outTimes = new Float64Array(count);
-  const outValues = new Float64Array(count);
+  // One allocation for both columns: typed arrays are costly to allocate.
+  const out = new Float64Array(2 * count);
+  const outTimes = out.subarray(0, count);
+  const outValues = out.subarray(count);
   let n = 0;
   const minPoints = reducer.minPoints;
   for (let k = 0; k < count; k++) {
@@ -109,8 +111,8 @@ function reduceBuckets(values: Float64Array, buckets: Buckets, reducer: BucketRe
     n++;
   }
   return {
-    timestamps: n === count ? outTimes : outTimes.slice(0, n),
-    values: n === count ? outValues : outValues.slice(0, n),
+    timestamps: n === count ? outTimes : outTimes.subarray(0, n),
+    values: n === count ? outValues : outValues.subarray(0, n),
   };
 }
 
@@ -120,27 +122,34 @@ function reduceBuckets(values: Float64Array, buckets: Buckets, reducer: BucketRe
  * alike share their values (the results are read-only, like every series).
  */
 class Singles {
+  private static readonly KINDS = ["value", "plusZero", "one"] as const;
+  /** The bucket starts, then one column per kind (one allocation: typed arrays are costly). */
+  private readonly columns: Float64Array;
   private readonly times: Float64Array;
-  private readonly cache = new Map<string, Float64Array>();
+  private readonly filled = [false, false, false];
 
   constructor(
     private readonly values: Float64Array,
     private readonly from: number,
     buckets: Buckets,
   ) {
-    this.times = buckets.starts.slice(0, buckets.count);
+    const n = buckets.count;
+    this.columns = new Float64Array(4 * n);
+    this.times = this.columns.subarray(0, n);
+    this.times.set(buckets.starts.subarray(0, n));
   }
 
-  serie(kind: "value" | "plusZero" | "one"): TimeSerie {
-    let out = this.cache.get(kind);
-    if (out === undefined) {
-      const n = this.times.length;
-      if (kind === "one") out = new Float64Array(n).fill(1);
+  serie(kind: (typeof Singles.KINDS)[number]): TimeSerie {
+    const k = Singles.KINDS.indexOf(kind);
+    const n = this.times.length;
+    const out = this.columns.subarray((k + 1) * n, (k + 2) * n);
+    if (!this.filled[k]) {
+      if (kind === "one") out.fill(1);
       else {
-        out = this.values.slice(this.from, this.from + n);
+        out.set(this.values.subarray(this.from, this.from + n));
         if (kind === "plusZero") for (let i = 0; i < n; i++) out[i] = 0 + out[i]!;
       }
-      this.cache.set(kind, out);
+      this.filled[k] = true;
     }
     return { timestamps: this.times, values: out };
   }

@@ -113,7 +113,7 @@ export function processMeasures(
 /**
  * A raw buffer that changes in place (metricd keeps one per hot metric):
  * in-order measures are appended and trimming shifts the points left, so a
- * steady cycle allocates nothing for it. Capacity grows by half when needed.
+ * steady cycle allocates nothing for it. Capacity doubles when needed.
  */
 export class RawSeries {
   timestamps: Float64Array;
@@ -150,7 +150,8 @@ export class RawSeries {
 
   ensure(capacity: number): void {
     if (capacity <= this.timestamps.length) return;
-    const size = Math.max(capacity, Math.ceil(this.timestamps.length * 1.5));
+    // Doubling: steady ingest reaches its final capacity in fewer (costly) allocations.
+    const size = Math.max(capacity, this.timestamps.length * 2);
     const t = new Float64Array(size);
     const v = new Float64Array(size);
     t.set(this.timestamps.subarray(0, this.length));

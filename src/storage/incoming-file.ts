@@ -634,13 +634,27 @@ export class FileIncomingStore implements IncomingStore {
     }
     const marker = makeMarker(this.storeId, end);
     const metrics: PendingMeasures[] = [];
+    // One allocation for every metric's columns (typed arrays are costly to
+    // allocate one by one; the views live only while the sack is processed).
+    let points = 0;
+    let batches = 0;
+    for (const chunks of byMetric.values()) {
+      for (const c of chunks) points += c.n;
+      batches += chunks.length;
+    }
+    const columns = new Float64Array(2 * points + batches);
+    const ends = new Uint32Array(batches);
+    let free = 0;
+    let freeEnd = 0;
     for (const [metricId, chunks] of byMetric) {
       let total = 0;
       for (const c of chunks) total += c.n;
-      const timestamps = new Float64Array(total);
-      const values = new Float64Array(total);
-      const batchPositions = new Float64Array(chunks.length);
-      const batchEnds = new Uint32Array(chunks.length);
+      const timestamps = columns.subarray(free, free + total);
+      const values = columns.subarray(free + total, free + 2 * total);
+      const batchPositions = columns.subarray(free + 2 * total, free + 2 * total + chunks.length);
+      const batchEnds = ends.subarray(freeEnd, freeEnd + chunks.length);
+      free += 2 * total + chunks.length;
+      freeEnd += chunks.length;
       let k = 0;
       chunks.forEach((c, i) => {
         timestamps.set(f64At(c.bytes, c.at + ENTRY_HEADER, c.n), k);
