@@ -319,6 +319,54 @@ export const MIGRATIONS: readonly Migration[] = [
          FOR EACH STATEMENT EXECUTE FUNCTION metric_binding_changed()`,
     ],
   },
+  {
+    version: 5,
+    name: "metric row generation",
+    // A counter bumped, in the same transaction, by every statement that
+    // changes or removes a metric row or an archive policy row (INSERTs
+    // excepted: a new id contradicts no cached row, and metric creation is
+    // the hot, concurrent case). PromQL keeps metric rows with their policies
+    // per process (src/promql-lite/metric-access.ts) and drops them when the
+    // committed counter moved, which costs one tiny statement per query where
+    // a digest of the rows cost 12-19 ms for 1,000 series on PGlite. Statements
+    // changing no row leave it alone (a detach with nothing to detach).
+    statements: [
+      `CREATE TABLE metric_row_generation (
+        singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+        generation bigint NOT NULL
+      )`,
+      "INSERT INTO metric_row_generation (generation) VALUES (0)",
+      // One function per kind of trigger: each sees only the transition table it declares.
+      `CREATE FUNCTION metric_row_changed_old() RETURNS trigger LANGUAGE plpgsql AS $$
+       BEGIN
+         IF EXISTS (SELECT 1 FROM old_rows) THEN
+           UPDATE metric_row_generation SET generation = generation + 1;
+         END IF;
+         RETURN NULL;
+       END $$`,
+      `CREATE FUNCTION metric_row_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+       BEGIN
+         UPDATE metric_row_generation SET generation = generation + 1;
+         RETURN NULL;
+       END $$`,
+      `CREATE TRIGGER metric_row_changed_update AFTER UPDATE ON metric
+         REFERENCING OLD TABLE AS old_rows
+         FOR EACH STATEMENT EXECUTE FUNCTION metric_row_changed_old()`,
+      `CREATE TRIGGER metric_row_changed_delete AFTER DELETE ON metric
+         REFERENCING OLD TABLE AS old_rows
+         FOR EACH STATEMENT EXECUTE FUNCTION metric_row_changed_old()`,
+      `CREATE TRIGGER metric_row_changed_truncate AFTER TRUNCATE ON metric
+         FOR EACH STATEMENT EXECUTE FUNCTION metric_row_changed()`,
+      `CREATE TRIGGER archive_policy_row_changed_update AFTER UPDATE ON archive_policy
+         REFERENCING OLD TABLE AS old_rows
+         FOR EACH STATEMENT EXECUTE FUNCTION metric_row_changed_old()`,
+      `CREATE TRIGGER archive_policy_row_changed_delete AFTER DELETE ON archive_policy
+         REFERENCING OLD TABLE AS old_rows
+         FOR EACH STATEMENT EXECUTE FUNCTION metric_row_changed_old()`,
+      `CREATE TRIGGER archive_policy_row_changed_truncate AFTER TRUNCATE ON archive_policy
+         FOR EACH STATEMENT EXECUTE FUNCTION metric_row_changed()`,
+    ],
+  },
 ];
 
 /** Arbitrary constant key of the advisory lock serializing upgrades (two int4 halves). */

@@ -84,11 +84,14 @@ type Fold = (
 ) => void;
 
 const FOLDS: Readonly<Record<string, Fold>> = {
+  // `count` only tells the first series at a step from the others here: set once, not counted.
   sum: (sp, sv, value, _mean, count) => {
     for (let i = 0; i < sp.length; i++) {
       if (sp[i] === 0) continue;
-      value[i] = count[i] === 0 ? sv[i]! : value[i]! + sv[i]!;
-      count[i]!++;
+      if (count[i] === 0) {
+        value[i] = sv[i]!;
+        count[i] = 1;
+      } else value[i] = value[i]! + sv[i]!;
     }
   },
   count: (sp, _sv, _value, _mean, count) => {

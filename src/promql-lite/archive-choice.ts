@@ -42,6 +42,13 @@ export interface ArchiveChoice {
   readonly granularity: Micros;
   /** The archive's retention (null: forever), for the reader's truncation. */
   readonly timespan: Micros | null;
+  /**
+   * Coarser than the finest archive of the policy: its points are buckets of
+   * several samples, and the functions of two samples widen their windows to
+   * two buckets (SeriesData.bucketWidth). Never on the finest archive, whose
+   * results stay those of the stored samples.
+   */
+  readonly downsampled: boolean;
 }
 
 /** Functions whose result a bucket aggregate gives exactly (or, for avg, up to bucket weights). */
@@ -75,16 +82,38 @@ const NOTHING_BELOW_TWO_SAMPLES = new Set([
  */
 const TWO_SAMPLE_FUNCTIONS = new Set([...NOTHING_BELOW_TWO_SAMPLES, "resets", "changes"]);
 
+/**
+ * Functions whose windows over a downsampled archive are widened to hold two
+ * buckets (range-functions.ts windowStart); they always read.
+ */
+const WIDENED_FUNCTIONS = new Set([
+  "rate",
+  "increase",
+  "delta",
+  "irate",
+  "idelta",
+  "deriv",
+  "resets",
+  "changes",
+]);
+
 /** Counter functions: without `last`, a bucket's maximum is its last value unless the counter reset. */
 const COUNTER_FUNCTIONS = new Set(["rate", "increase", "irate", "resets"]);
 
 /** Functions whose result depends on how many samples each bucket stands for. */
 const WEIGHTED_FUNCTIONS = new Set(["count_over_time", "avg_over_time"]);
 
-/** Whether the selector's function can give no value at this granularity (µs): its windows hold one bucket at most. */
-export function windowsTooShort(hints: SelectHints, granularity: Micros): boolean {
+/**
+ * Whether the selector's function can give no value from this archive: its
+ * windows hold one bucket at most, and are not widened (the finest archive,
+ * or `predict_linear` and `holt_winters`).
+ */
+export function windowsTooShort(hints: SelectHints, choice: ArchiveChoice): boolean {
   return (
-    hints.range > 0 && hints.range * 1000 < granularity && NOTHING_BELOW_TWO_SAMPLES.has(hints.func)
+    hints.range > 0 &&
+    hints.range * 1000 < choice.granularity &&
+    NOTHING_BELOW_TWO_SAMPLES.has(hints.func) &&
+    !(choice.downsampled && WIDENED_FUNCTIONS.has(hints.func))
   );
 }
 
@@ -154,5 +183,6 @@ export function chooseArchive(
     markerMethod,
     granularity: pick.granularity,
     timespan: pick.timespan,
+    downsampled: pick.granularity > items[0]!.granularity,
   };
 }

@@ -52,54 +52,57 @@ export async function readableMetrics(
 }
 
 /**
- * Everything the rows of a set of metrics depend on, as one short row:
- * which of them are active, their resource, their policy, and the content
- * of every policy (definitions can be changed).
- */
-const DIGEST_SQL = `SELECT
-    md5(string_agg(m.id::text || ' ' || coalesce(m.resource_id::text, '') || ' '
-        || m.archive_policy_id::text, ',' ORDER BY m.id)) AS metrics,
-    (SELECT md5(string_agg(p.id::text || ' ' || p.back_window::text || ' '
-        || p.aggregation_methods::text || ' ' || p.definition::text, ',' ORDER BY p.id))
-      FROM archive_policy p) AS policies
-  FROM metric m WHERE m.id = ANY($1::uuid[]) AND m.status = 'active'`;
-
-/**
- * Metric rows kept between queries, per set of ids (the series a selector
- * matched). Reading 1,000 rows with their policies costs about 60–100 ms of
- * CPU on PGlite (rows and JSON through the wire protocol); the digest of
- * what they depend on (DIGEST_SQL) about a fifth of that, so a dashboard
- * refreshing the same selectors reads the rows once. A deleted metric, a
- * metric moved to another resource or a changed policy changes the digest:
- * the rows are read again. The digest is taken before the rows, so a change
- * between the two makes the next query read them again too.
+ * Metric rows with their archive policies, kept between queries (one cache
+ * per process). Reading 1,000 rows with their policies costs about 60–100 ms
+ * of CPU on PGlite (rows and JSON through the wire protocol). Every
+ * statement changing or removing a metric or policy row bumps
+ * `metric_row_generation` in its own transaction (migration 5), so a query
+ * reads that counter (one tiny statement) and drops every row when it
+ * moved; then only ids never seen under the current generation are read.
+ *
+ * What an id maps to cannot otherwise change: rows only appear by INSERT
+ * (the label index only gives ids whose row is committed, and a new id
+ * contradicts nothing cached), and "not active" (no row, or deleted) is
+ * final. Rows read under generation g are kept only while the cache is at
+ * g, so a read racing a newer query's reset never lands in the newer
+ * generation.
  */
 export class MetricRowCache {
-  readonly #entries = new Map<
-    string,
-    { readonly digest: string; readonly rows: ReadonlyMap<string, MetricWithPolicy> }
-  >();
+  /** Active rows by id; null: no active metric. */
+  readonly #rows = new Map<string, MetricWithPolicy | null>();
+  #generation: string | undefined;
 
-  /** `capacity`: id sets kept (least recently used dropped first). */
-  constructor(readonly capacity = 64) {}
+  /** `capacity`: ids kept (the oldest dropped first). */
+  constructor(readonly capacity = 200_000) {}
 
   /** The active metrics among `ids`, by id (a new map the caller may change). */
   async find(db: SqlExecutor, ids: readonly string[]): Promise<Map<string, MetricWithPolicy>> {
-    const key = ids.join(",");
-    const d = await db.query<{ metrics: string | null; policies: string | null }>(DIGEST_SQL, [
-      [...new Set(ids)],
-    ]);
-    const digest = `${d.rows[0]?.metrics} ${d.rows[0]?.policies}`;
-    const hit = this.#entries.get(key);
-    this.#entries.delete(key);
-    if (hit !== undefined && hit.digest === digest) {
-      this.#entries.set(key, hit);
-      return new Map(hit.rows);
+    const g = await db.query<{ g: string }>(
+      "SELECT generation::text AS g FROM metric_row_generation",
+    );
+    const generation = g.rows[0]?.g;
+    if (generation !== this.#generation || generation === undefined) {
+      this.#rows.clear();
+      this.#generation = generation;
     }
-    const rows = await findMetrics(db, ids);
-    this.#entries.set(key, { digest, rows: new Map(rows) });
-    if (this.#entries.size > this.capacity)
-      this.#entries.delete(this.#entries.keys().next().value!);
-    return rows;
+    // Known rows are taken now: a concurrent query may reset the cache during the read below.
+    const out = new Map<string, MetricWithPolicy>();
+    const unknown: string[] = [];
+    for (const id of ids) {
+      const row = this.#rows.get(id);
+      if (row === undefined) unknown.push(id);
+      else if (row !== null) out.set(id, row);
+    }
+    if (unknown.length === 0) return out;
+    const read = await findMetrics(db, unknown);
+    for (const [id, row] of read) out.set(id, row);
+    if (generation !== undefined && this.#generation === generation) {
+      for (const id of unknown) this.#rows.set(id, read.get(id) ?? null);
+      for (const id of this.#rows.keys()) {
+        if (this.#rows.size <= this.capacity) break;
+        this.#rows.delete(id);
+      }
+    }
+    return out;
   }
 }

@@ -48,10 +48,25 @@ export type RangeFunction = (
 ) => boolean;
 
 /**
+ * The start of the window ending at `ref`: `ref − range`, or, over buckets
+ * `bucket` ms wide (a downsampled archive, RawSeries.bucketWidth), the start
+ * of the bucket before the one holding `ref` when that is earlier, so the
+ * window holds two buckets (the README's approximation rules). Never
+ * decreasing as `ref` grows, so windows still walk by two pointers.
+ */
+export function windowStart(ref: number, range: number, bucket: number | undefined): number {
+  const from = ref - range;
+  if (bucket === undefined) return from;
+  const previous = Math.floor(ref / bucket) * bucket - bucket;
+  return previous < from ? previous : from;
+}
+
+/**
  * Fills `lo`/`hi` with the sample index range of each window [ref − range,
  * ref] over the sorted times `ts`, by two pointers (steps move forward; a
  * reference time going back, as with a pinned `@`, restarts them).
- * extrapolatedRate walks windows the same way inline.
+ * extrapolatedRate walks windows the same way inline. With `bucket`, windows
+ * are widened to two buckets (windowStart).
  */
 export function windowBounds(
   ts: Float64Array,
@@ -59,6 +74,7 @@ export function windowBounds(
   range: number,
   lo: Int32Array,
   hi: Int32Array,
+  bucket?: number,
 ): void {
   const n = ts.length;
   let l = 0;
@@ -71,7 +87,7 @@ export function windowBounds(
       h = 0;
     }
     prevRef = ref;
-    const from = ref - range;
+    const from = bucket === undefined ? ref - range : windowStart(ref, range, bucket);
     while (l < n && ts[l]! < from) l++;
     if (h < l) h = l;
     while (h < n && ts[h]! <= ref) h++;
@@ -111,13 +127,16 @@ const windowContext: WindowContext = {
   arg2: 0,
 };
 
-/** A range function calling `f` for each non-empty window. */
-function perWindow(f: WindowFunction): RangeFunction {
+/**
+ * A range function calling `f` for each non-empty window; with `widen`, the
+ * windows over a downsampled archive's buckets hold two of them (windowStart).
+ */
+function perWindow(f: WindowFunction, widen = false): RangeFunction {
   return (s, w, out, present) => {
     const ts = s.timestamps;
     const vs = s.values;
     const { lo, hi, refs, times, range, arg1, arg2 } = w;
-    windowBounds(ts, refs, range, lo, hi);
+    windowBounds(ts, refs, range, lo, hi, widen ? s.bucketWidth : undefined);
     const ctx = windowContext;
     ctx.range = range;
     let any = false;
@@ -141,6 +160,12 @@ function perWindow(f: WindowFunction): RangeFunction {
 /**
  * rate, increase and delta: the change over the window (counter resets
  * added back for counters), extrapolated towards the window's ends.
+ *
+ * Over a downsampled archive's buckets (RawSeries.bucketWidth) a window
+ * holding fewer than two buckets is widened to the previous bucket's start
+ * (windowStart): `rate` is then the widened window's, and `increase` and
+ * `delta` that rate times the asked range, so `increase(x[5m])` stays
+ * `rate(x[5m])` × 300 whatever the archive.
  */
 function extrapolatedRate(
   s: RawSeries,
@@ -152,17 +177,19 @@ function extrapolatedRate(
 ): boolean {
   const ts = s.timestamps;
   const vs = s.values;
+  const bucket = s.bucketWidth;
   const { refs, range } = w;
   const rangeSeconds = range / 1000;
   const count = ts.length;
   let any = false;
-  // The window gaps (ms) and sample count of the last factor computed without
-  // a zero-point clamp, and that factor: with regular samples most windows
-  // repeat them, and the divisions are most of the cost.
+  // The window gaps (ms), sample count and length of the last factor computed
+  // without a zero-point clamp, and that factor: with regular samples most
+  // windows repeat them, and the divisions are most of the cost.
   let sameStartGap = Number.NaN;
   let sameEndGap = Number.NaN;
   let sameSpan = Number.NaN;
   let sameCount = 0;
+  let sameWidth = Number.NaN;
   let sameFactor = 0;
   // The windows by two pointers, as windowBounds.
   let l = 0;
@@ -175,7 +202,16 @@ function extrapolatedRate(
       h = 0;
     }
     prevRef = rangeEnd;
-    const rangeStart = rangeEnd - range;
+    let rangeStart = rangeEnd - range;
+    // The window's length: `range`, unless widened to two buckets.
+    let width = range;
+    if (bucket !== undefined) {
+      const previous = Math.floor(rangeEnd / bucket) * bucket - bucket;
+      if (previous < rangeStart) {
+        rangeStart = previous;
+        width = rangeEnd - previous;
+      }
+    }
     while (l < count && ts[l]! < rangeStart) l++;
     if (h < l) h = l;
     while (h < count && ts[h]! <= rangeEnd) h++;
@@ -205,7 +241,8 @@ function extrapolatedRate(
       startGap === sameStartGap &&
       endGap === sameEndGap &&
       span === sameSpan &&
-      n === sameCount
+      n === sameCount &&
+      width === sameWidth
     ) {
       // Regular samples: the same gaps as the previous window give the same factor, bit for bit.
       factor = sameFactor;
@@ -224,12 +261,16 @@ function extrapolatedRate(
       extrapolateTo += durationToStart < threshold ? durationToStart : averageBetween / 2;
       extrapolateTo += durationToEnd < threshold ? durationToEnd : averageBetween / 2;
       factor = extrapolateTo / sampledInterval;
-      if (isRate) factor /= rangeSeconds;
+      if (width === range) {
+        if (isRate) factor /= rangeSeconds;
+      } else if (isRate) factor /= width / 1000;
+      else factor *= range / width;
       if (!mayClamp) {
         sameStartGap = startGap;
         sameEndGap = endGap;
         sameSpan = span;
         sameCount = n;
+        sameWidth = width;
         sameFactor = factor;
       }
     }
@@ -334,11 +375,12 @@ let scratch = new Float64Array(64);
 /** A per-window function that always has a value for a non-empty window. */
 function valued(
   f: (ts: Float64Array, vs: Float64Array, lo: number, hi: number, ctx: WindowContext) => number,
+  widen = false,
 ): RangeFunction {
   return perWindow((ts, vs, lo, hi, ctx, out, i) => {
     out[i] = f(ts, vs, lo, hi, ctx);
     return true;
-  });
+  }, widen);
 }
 
 /**
@@ -485,11 +527,17 @@ export const RANGE_FUNCTIONS: ReadonlyMap<string, RangeFunction> = new Map<strin
   ["delta", (s, w, out, present) => extrapolatedRate(s, w, out, present, false, false)],
   [
     "irate",
-    perWindow((ts, vs, lo, hi, _ctx, out, i) => instantValue(ts, vs, hi, hi - lo, true, out, i)),
+    perWindow(
+      (ts, vs, lo, hi, _ctx, out, i) => instantValue(ts, vs, hi, hi - lo, true, out, i),
+      true,
+    ),
   ],
   [
     "idelta",
-    perWindow((ts, vs, lo, hi, _ctx, out, i) => instantValue(ts, vs, hi, hi - lo, false, out, i)),
+    perWindow(
+      (ts, vs, lo, hi, _ctx, out, i) => instantValue(ts, vs, hi, hi - lo, false, out, i),
+      true,
+    ),
   ],
   [
     "deriv",
@@ -498,7 +546,7 @@ export const RANGE_FUNCTIONS: ReadonlyMap<string, RangeFunction> = new Map<strin
       linearRegression(ts, vs, lo, hi, ts[lo]!);
       out[i] = regression.slope;
       return true;
-    }),
+    }, true),
   ],
   [
     "predict_linear",
@@ -520,7 +568,7 @@ export const RANGE_FUNCTIONS: ReadonlyMap<string, RangeFunction> = new Map<strin
         prev = cur;
       }
       return changes;
-    }),
+    }, true),
   ],
   [
     "resets",
@@ -533,7 +581,7 @@ export const RANGE_FUNCTIONS: ReadonlyMap<string, RangeFunction> = new Map<strin
         prev = cur;
       }
       return resets;
-    }),
+    }, true),
   ],
   [
     "holt_winters",

@@ -39,7 +39,9 @@ export function formatSampleValue(v: number): string {
   if (v === Number.NEGATIVE_INFINITY) return "-Inf";
   if (Object.is(v, -0)) return "-0";
   // JS switches to exponent form at the same thresholds as Prometheus; Go writes at least two exponent digits.
-  return String(v).replace(/e([+-])(\d)$/, "e$10$2");
+  const s = String(v);
+  const n = s.length;
+  return n > 3 && s.charCodeAt(n - 3) === 101 ? `${s.slice(0, n - 1)}0${s[n - 1]}` : s;
 }
 
 /** ms → Unix seconds with millisecond precision, as a JSON number. */
@@ -85,4 +87,25 @@ export function toPrometheusData(r: QueryResult): PrometheusData {
         result: [formatTimestamp(r.result.timestamp), r.result.value],
       };
   }
+}
+
+/**
+ * `JSON.stringify(toPrometheusData(r))`, written directly: a year of hourly
+ * points is tens of thousands of `[t, "v"]` pairs, and building them as
+ * arrays to stringify cost more than the query's aggregation. Formatted
+ * values never need escaping (digits, `.`, `e`, signs, `NaN`, `Inf`).
+ */
+export function prometheusDataJson(r: QueryResult): string {
+  if (r.resultType !== "matrix") return JSON.stringify(toPrometheusData(r));
+  const parts: string[] = [];
+  for (const s of r.result) {
+    const ts = s.timestamps;
+    const vs = s.values;
+    let values = "";
+    for (let i = 0; i < ts.length; i++) {
+      values += `${i === 0 ? "" : ","}[${formatTimestamp(ts[i]!)},"${formatSampleValue(vs[i]!)}"]`;
+    }
+    parts.push(`{"metric":${JSON.stringify(s.metric)},"values":[${values}]}`);
+  }
+  return `{"resultType":"matrix","result":[${parts.join(",")}]}`;
 }

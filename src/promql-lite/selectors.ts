@@ -64,6 +64,7 @@ export function instantSelector(
 
 /** The series' samples (and weights) without staleness markers (the same arrays when there are none). */
 export function withoutStale(d: SeriesData): RawSeries {
+  if (d.noStale === true) return d;
   const vs = d.values;
   let stale = 0;
   for (let i = 0; i < vs.length; i++) if (Number.isNaN(vs[i]!) && isStaleAt(vs, i)) stale++;
@@ -80,9 +81,11 @@ export function withoutStale(d: SeriesData): RawSeries {
     if (weights !== undefined) weights[k] = d.weights![i]!;
     k++;
   }
-  return weights === undefined
-    ? { labels: d.labels, timestamps: ts, values: out }
-    : { labels: d.labels, timestamps: ts, values: out, weights };
+  const raw: RawSeries =
+    weights === undefined
+      ? { labels: d.labels, timestamps: ts, values: out }
+      : { labels: d.labels, timestamps: ts, values: out, weights };
+  return d.bucketWidth === undefined ? raw : { ...raw, bucketWidth: d.bucketWidth };
 }
 
 /** A vector's points as raw samples at the given times (a subquery's output as a range vector). */

@@ -26,6 +26,17 @@ export interface SeriesData {
    * (a bucket mean) by them. Absent: every point is one sample.
    */
   readonly weights?: Float64Array;
+  /**
+   * Set when the points are the buckets of a downsampled archive (one coarser
+   * than the finest the series' policy keeps): their width, ms. `rate`,
+   * `irate`, `increase`, `delta`, `idelta`, `deriv`, `resets` and `changes`
+   * then widen a window holding fewer than two buckets to the start of the
+   * previous bucket (range-functions.ts windowStart), so `rate(x[5m])` over
+   * hourly buckets is the rate between consecutive buckets, not nothing.
+   */
+  readonly bucketWidth?: number;
+  /** The source knows no value is a staleness marker: the engine skips looking for them. */
+  readonly noStale?: boolean;
 }
 
 /** What the query will do with the series (Prometheus' SelectHints), so a store can pick an archive. */

@@ -17,9 +17,13 @@
  * - Weights: for `count_over_time` and `avg_over_time` each point carries
  *   its bucket's sample count (the `count` aggregate, SeriesData.weights);
  *   a marker's measure is not counted (`mean` shows the buckets holding one).
- * - Windows shorter than a bucket: a function that needs two samples in a
- *   window (`rate(x[5m])` over hourly buckets) can give nothing, so the
- *   series is not read at all.
+ * - Windows shorter than a bucket: over a downsampled archive, the windows
+ *   of `rate` and the other functions of two samples are widened to two
+ *   buckets (SeriesData.bucketWidth); where they are not (the finest
+ *   archive, `predict_linear`, `holt_winters`) such a function can give
+ *   nothing, so the series is not read at all.
+ * - Times: the reader keeps each aggregation's ms times beside its cached
+ *   points (AggregateReader.getMillis), so a repeated query converts nothing.
  *
  * One instance per query: it holds the caller and caches metric rows
  * between the query's selectors.
@@ -42,7 +46,7 @@ import {
 
 export interface StorageSourceOptions {
   readonly db: SqlExecutor;
-  readonly reader: Pick<AggregateReader, "getMeasures" | "refresh">;
+  readonly reader: Pick<AggregateReader, "getMillis" | "refresh">;
   readonly labels: LabelStore;
   readonly creds: Credentials;
   /** Lock wait of the pending-measure processing, ms (then RefreshTimeoutError, 503). */
@@ -114,8 +118,7 @@ export class StorageSeriesSource implements SeriesSource {
     now: number,
   ): Promise<SeriesData | undefined> {
     const choice = chooseArchive(metric.archivePolicy, hints, now);
-    if (choice === undefined || windowsTooShort(hints, choice.granularity))
-      return Promise.resolve(undefined);
+    if (choice === undefined || windowsTooShort(hints, choice)) return Promise.resolve(undefined);
     const key = `${metric.id} ${choice.method} ${choice.weightMethod} ${choice.granularity} ${mint} ${maxt}`;
     let read = this.#reads.get(key);
     if (read === undefined) {
@@ -135,12 +138,13 @@ export class StorageSeriesSource implements SeriesSource {
     if (labels === undefined) return undefined;
     const { method, weightMethod, markerMethod } = choice;
     const read = (m: string) =>
-      this.#opts.reader.getMeasures({
+      this.#opts.reader.getMillis({
         metricId: metric.id,
         method: m,
         granularity: choice.granularity,
         timespan: choice.timespan,
-        from: Math.floor(mint * 1000),
+        // A window widened to two buckets may start a bucket before mint.
+        from: Math.floor(mint * 1000) - (choice.downsampled ? choice.granularity : 0),
         // `to` is exclusive on the bucket start: keep the bucket starting at maxt.
         to: Math.floor(maxt * 1000) + 1,
       });
@@ -150,18 +154,23 @@ export class StorageSeriesSource implements SeriesSource {
       markerMethod === undefined ? undefined : read(markerMethod),
     ]);
     if (r === undefined || r.timestamps.length === 0) return undefined;
-    const timestamps = microsToMillis(r.timestamps);
-    let values = method === "last" || method === "first" ? r.values : nanAsStale(r.values);
-    if (m !== undefined) values = uncountMarkers(r.timestamps, values, m.timestamps, m.values);
-    if (weightMethod === undefined) return { labels, timestamps, values };
+    const { timestamps } = r;
+    let values =
+      r.nanFree || method === "last" || method === "first" ? r.values : nanAsStale(r.values);
+    if (m !== undefined) values = uncountMarkers(timestamps, values, m.timestamps, m.values);
+    const extra = {
+      ...(r.nanFree && m === undefined ? { noStale: true } : {}),
+      ...(choice.downsampled ? { bucketWidth: choice.granularity / 1000 } : {}),
+    };
+    if (weightMethod === undefined) return { labels, timestamps, values, ...extra };
     const weights =
-      weightMethod === method ? values : alignWeights(r.timestamps, w?.timestamps, w?.values);
-    return { labels, timestamps, values, weights };
+      weightMethod === method ? values : alignWeights(timestamps, w?.timestamps, w?.values);
+    return { labels, timestamps, values, weights, ...extra };
   }
 }
 
 /**
- * The weight of each point at `at` (µs): the weight series' value at the
+ * The weight of each point at `at` (ms): the weight series' value at the
  * same time, 1 where it has none (both come from one archive, so their
  * times normally coincide).
  */
@@ -203,14 +212,6 @@ function uncountMarkers(
     out[i] = counts[i]! > 1 ? counts[i]! - 1 : STALE_NAN;
   }
   return out;
-}
-
-/** µs → ms in a new array (a plain function, so the loop is optimized on its own). */
-function microsToMillis(us: Float64Array): Float64Array {
-  const n = us.length;
-  const ms = new Float64Array(n);
-  for (let i = 0; i < n; i++) ms[i] = us[i]! / 1000;
-  return ms;
 }
 
 /** NaN buckets as staleness markers (copying only when there is one). */

@@ -22,6 +22,8 @@ export interface RawSeries {
   readonly values: Float64Array;
   /** Raw samples behind each point, for bucket aggregates (see SeriesData.weights); absent: one each. */
   readonly weights?: Float64Array;
+  /** Bucket width of a downsampled archive, ms (see SeriesData.bucketWidth). */
+  readonly bucketWidth?: number;
 }
 
 export type EvalValue =

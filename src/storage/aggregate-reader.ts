@@ -59,6 +59,18 @@ export interface AggregateResult {
   readonly values: Float64Array;
 }
 
+/**
+ * A read for PromQL (`getMillis`): the points of an aggregation with their
+ * times in ms. May be views into the shared cache: read-only.
+ */
+export interface MillisResult {
+  /** Bucket starts, ms (the stored µs / 1000). */
+  readonly timestamps: Float64Array;
+  readonly values: Float64Array;
+  /** No value is NaN (so no staleness marker either). */
+  readonly nanFree: boolean;
+}
+
 /** `refresh` could not take the sack locks in time: the API answers 503. */
 export class RefreshTimeoutError extends Error {
   readonly status = 503;
@@ -143,6 +155,41 @@ export class AggregateReader {
     return this.finish(serie, query);
   }
 
+  /**
+   * `getMeasures` (without resampling) with the times in ms, for PromQL. The
+   * ms times of an aggregation's assembled series are kept beside it in the
+   * cache (8 bytes per point more), so a dashboard refreshing the same
+   * panels slices them instead of converting every point of every series
+   * each time (for 1,000 series over a year at 1 h that conversion was a
+   * fifth of the query).
+   */
+  async getMillis(query: Omit<AggregateQuery, "resample">): Promise<MillisResult | undefined> {
+    const r = await this.getMeasures(query);
+    if (r === undefined) return undefined;
+    const id = canonicalMetricId(query.metricId);
+    const key = assembledKey(id, query.method, query.granularity);
+    const a = this.cache.getAssembled(key, this.cache.generation(id));
+    const us = a?.serie.timestamps;
+    // The result maps onto the cached times only when it is a view of that very series.
+    if (a === undefined || us === undefined || r.timestamps.buffer !== us.buffer)
+      return {
+        timestamps: microsToMillis(r.timestamps),
+        values: r.values,
+        nanFree: !hasNaN(r.values),
+      };
+    let millis = a.millis;
+    if (millis === undefined) {
+      millis = { timestamps: microsToMillis(us), nanFree: !hasNaN(a.serie.values) };
+      this.cache.putAssembled(id, key, { ...a, millis });
+    }
+    const offset = (r.timestamps.byteOffset - us.byteOffset) / 8;
+    return {
+      timestamps: millis.timestamps.subarray(offset, offset + r.timestamps.length),
+      values: r.values,
+      nanFree: millis.nanFree,
+    };
+  }
+
   /** Reads, decodes and concatenates the splits with keys in [lo, hi] (cache first). */
   private async readSplits(
     id: string,
@@ -213,11 +260,15 @@ export class AggregateReader {
     const serie = concatSeries(present);
     if (present.length === keys.length) {
       // Every split, all intact: later reads of this aggregation slice this one.
-      this.cache.putAssembled(id, assembledKey(id, method, granularity), {
+      const stored = this.cache.putAssembled(id, assembledKey(id, method, granularity), {
         serie,
         generation,
         keys: [...keys],
       });
+      // Its splits only serve to rebuild it after a change: they go before anything else.
+      if (stored)
+        for (const split of wanted)
+          this.cache.demote(splitCacheKey(id, method, granularity, split.key));
     }
     return serie;
   }
@@ -300,6 +351,19 @@ export class AggregateReader {
   get corruptionCount(): number {
     return this.corruption.count;
   }
+}
+
+/** µs → ms in a new array. */
+function microsToMillis(us: Float64Array): Float64Array {
+  const n = us.length;
+  const ms = new Float64Array(n);
+  for (let i = 0; i < n; i++) ms[i] = us[i]! / 1000;
+  return ms;
+}
+
+function hasNaN(values: Float64Array): boolean {
+  for (let i = 0; i < values.length; i++) if (Number.isNaN(values[i]!)) return true;
+  return false;
 }
 
 function sameKeys(a: readonly number[], b: readonly number[]): boolean {

@@ -36,6 +36,18 @@ export interface AssembledSerie {
   readonly serie: TimeSerie;
   readonly generation: number;
   readonly keys: readonly number[];
+  /** What PromQL reads of it, added by its first PromQL read (see AggregateReader.getMillis). */
+  readonly millis?: MillisView;
+}
+
+/**
+ * An assembled series' timestamps in ms (µs / 1000, PromQL's unit), so
+ * repeated queries slice them instead of converting every point again, and
+ * whether any value is NaN (else the staleness scans can be skipped).
+ */
+export interface MillisView {
+  readonly timestamps: Float64Array;
+  readonly nanFree: boolean;
 }
 
 /** What an entry holds: a decoded split, a raw buffer, a split tail or an assembled series, by key kind. */
@@ -102,6 +114,13 @@ export function splitCacheKey(
 export class SeriesCache {
   readonly stats: SeriesCacheStats = { hits: 0, misses: 0, evictions: 0, staleInserts: 0 };
   private readonly entries = new Map<string, Entry>();
+  /**
+   * Entries another one supersedes (the decoded splits of an assembled
+   * series): still served, but evicted before any entry of `entries`, so a
+   * working set of assembled series that nearly fills the cache is not
+   * evicted in favour of its own parts (LRU's worst case on cyclic scans).
+   */
+  private readonly cold = new Map<string, Entry>();
   private readonly byMetric = new Map<string, Set<string>>();
   private readonly generations = new Map<string, number>();
   private total = 0;
@@ -116,7 +135,7 @@ export class SeriesCache {
   }
 
   get size(): number {
-    return this.entries.size;
+    return this.entries.size + this.cold.size;
   }
 
   /** A decoded split put by `put`/`putIfCurrent`. */
@@ -145,15 +164,26 @@ export class SeriesCache {
   }
 
   private lookup(key: string): Value | undefined {
-    const e = this.entries.get(key);
+    let e = this.entries.get(key);
     if (e === undefined) {
-      this.stats.misses++;
-      return undefined;
-    }
+      e = this.cold.get(key);
+      if (e === undefined) {
+        this.stats.misses++;
+        return undefined;
+      }
+      this.cold.delete(key);
+    } else this.entries.delete(key);
     this.stats.hits++;
-    this.entries.delete(key);
     this.entries.set(key, e);
     return e.value;
+  }
+
+  /** Marks an entry as superseded: it is evicted before every other entry until used again. */
+  demote(key: string): void {
+    const e = this.entries.get(key);
+    if (e === undefined) return;
+    this.entries.delete(key);
+    this.cold.set(key, e);
   }
 
   /** Stores `serie` (compacted if it is a view); the caller must not modify it afterwards. */
@@ -182,9 +212,10 @@ export class SeriesCache {
   }
 
   delete(key: string): void {
-    const e = this.entries.get(key);
+    const e = this.entries.get(key) ?? this.cold.get(key);
     if (e === undefined) return;
     this.entries.delete(key);
+    this.cold.delete(key);
     this.total -= e.bytes;
     const keys = this.byMetric.get(e.metricId);
     keys?.delete(key);
@@ -201,19 +232,21 @@ export class SeriesCache {
     this.generations.set(metricId, this.generation(metricId) + 1);
   }
 
-  /** Stores an assembled series built under `assembled.generation`, if still current. */
-  putAssembled(metricId: string, key: string, assembled: AssembledSerie): void {
+  /** Stores an assembled series built under `assembled.generation`, if still current (then true). */
+  putAssembled(metricId: string, key: string, assembled: AssembledSerie): boolean {
     if (this.generation(metricId) !== assembled.generation) {
       this.stats.staleInserts++;
-      return;
+      return false;
     }
     const serie = compactSerie(assembled.serie);
+    const millis = assembled.millis?.timestamps.byteLength ?? 0;
     this.store(
       metricId,
       key,
       { ...assembled, serie },
-      serieBytes(serie) + 8 * assembled.keys.length,
+      serieBytes(serie) + 8 * assembled.keys.length + millis,
     );
+    return true;
   }
 
   /** Inserts only if no commit of the metric happened since `generation` was taken. */
@@ -236,12 +269,18 @@ export class SeriesCache {
   clear(): void {
     for (const id of this.byMetric.keys()) this.bump(id);
     this.entries.clear();
+    this.cold.clear();
     this.byMetric.clear();
     this.total = 0;
   }
 
   private evict(): void {
     if (this.total <= this.maxBytes) return;
+    for (const key of this.cold.keys()) {
+      if (this.total <= this.maxBytes) return;
+      this.delete(key);
+      this.stats.evictions++;
+    }
     for (const key of this.entries.keys()) {
       if (this.total <= this.maxBytes) break;
       this.delete(key);

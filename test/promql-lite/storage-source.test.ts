@@ -8,11 +8,14 @@
 import { describe, expect, it } from "vitest";
 import type { ArchivePolicy } from "../../src/carbonara/archive-policy.js";
 import { resolveArchivePolicyItem } from "../../src/carbonara/archive-policy.js";
+import { deleteMetric } from "../../src/indexer/metric-store.js";
 import {
   chooseArchive,
   chooseMethod,
   windowsTooShort,
 } from "../../src/promql-lite/archive-choice.js";
+import { rangeQuery } from "../../src/promql-lite/engine.js";
+import { MemorySeriesSource } from "../../src/promql-lite/memory-source.js";
 import type { SelectHints } from "../../src/promql-lite/series-source.js";
 import { describeDrivers } from "../indexer/drivers.js";
 import { createPromPolicy, promHarness } from "./http-helpers.js";
@@ -96,15 +99,33 @@ describe("chooseArchive", () => {
     });
   });
 
-  it("a two-sample function's window shorter than a bucket cannot give a value", () => {
+  it("a two-sample function's window shorter than a bucket of the finest archive cannot give a value", () => {
     const h = (func: string, range: number) => hints({ start: NOW - DAY, step: HOUR, range, func });
-    expect(windowsTooShort(h("rate", 5 * MIN), 3600 * S)).toBe(true);
-    expect(windowsTooShort(h("deriv", 5 * MIN), 3600 * S)).toBe(true);
+    const finest = {
+      ...chooseArchive(ALL, h("rate", 5 * MIN), NOW)!,
+      granularity: 3600 * S,
+      downsampled: false,
+    };
+    expect(windowsTooShort(h("rate", 5 * MIN), finest)).toBe(true);
+    expect(windowsTooShort(h("deriv", 5 * MIN), finest)).toBe(true);
     // Two hourly buckets fit an inclusive window of an hour.
-    expect(windowsTooShort(h("rate", HOUR), 3600 * S)).toBe(false);
+    expect(windowsTooShort(h("rate", HOUR), finest)).toBe(false);
     // changes and resets give 0 for a single sample; *_over_time need one.
-    expect(windowsTooShort(h("changes", 5 * MIN), 3600 * S)).toBe(false);
-    expect(windowsTooShort(h("max_over_time", 5 * MIN), 3600 * S)).toBe(false);
+    expect(windowsTooShort(h("changes", 5 * MIN), finest)).toBe(false);
+    expect(windowsTooShort(h("max_over_time", 5 * MIN), finest)).toBe(false);
+    // Over a downsampled archive the windows are widened to two buckets: read.
+    const coarse = { ...finest, downsampled: true };
+    for (const f of ["rate", "increase", "delta", "irate", "idelta", "deriv"])
+      expect(windowsTooShort(h(f, 5 * MIN), coarse)).toBe(false);
+    // predict_linear and holt_winters are not widened.
+    expect(windowsTooShort(h("predict_linear", 5 * MIN), coarse)).toBe(true);
+  });
+
+  it("marks archives coarser than the policy's finest as downsampled", () => {
+    const year = chooseArchive(ALL, hints({ start: NOW - 360 * DAY, step: HOUR }), NOW);
+    expect(year).toMatchObject({ granularity: 3600 * S, downsampled: true });
+    const fine = chooseArchive(ALL, hints({ start: NOW - 30 * MIN, step: 1000 }), NOW);
+    expect(fine).toMatchObject({ granularity: S, downsampled: false });
   });
 
   it("maps functions onto stored methods, with fallbacks", () => {
@@ -241,6 +262,141 @@ describeDrivers(
     it("a query at a fine step over more than the 1 s archive keeps falls back to minutes", async () => {
       const points = await range("saw", BASE + 10 * MIN, BASE + 95 * MIN, 30_000);
       expect(new Set(points.map((p) => p[1]))).toEqual(new Set([-59]));
+    });
+
+    /**
+     * A counter sampled every 10 minutes for three days (newest sample a few
+     * minutes old), growing by a different amount each sample, so every
+     * hour's rate differs. Over more than a day only the 1 h archive is
+     * retained: its bucket at b holds the last sample of [b, b + 1 h).
+     */
+    const HOURS = Math.floor(Date.now() / HOUR) * HOUR;
+    const COUNTER_END = Math.floor(Date.now() / MIN) * MIN - 2 * MIN;
+    const counter: [number, number][] = [];
+    for (let t = COUNTER_END - 72 * HOUR, v = 0, k = 0; t <= COUNTER_END; t += 10 * MIN, k++) {
+      v += (k % 7) + (k % 5) * 0.25 + 1;
+      counter.push([t, v]);
+    }
+    /** The last sample of the hour bucket starting at b. */
+    const lastOfBucket = (b: number) => counter.filter(([t]) => t >= b && t < b + HOUR).at(-1)?.[1];
+
+    it("stores the counter", async () => {
+      await api.write([{ labels: { __name__: "hits_total", job: "t" }, samples: counter }]);
+    });
+
+    it("over the 1 h archive, rate(x[5m]) is the rate between consecutive buckets", async () => {
+      for (const offset of [0, 30 * MIN]) {
+        const start = HOURS - 60 * HOUR + offset;
+        const end = HOURS - 2 * HOUR + offset;
+        const rate = await range("rate(hits_total[5m])", start, end, HOUR);
+        expect(rate).toHaveLength(59);
+        for (const [t, v] of rate) {
+          // The window widened to the start of the bucket before the one holding t.
+          const b = Math.floor(t! / HOUR) * HOUR;
+          const expected = (lastOfBucket(b)! - lastOfBucket(b - HOUR)!) / 3600;
+          expect(v).toBeCloseTo(expected, 9);
+        }
+        // increase keeps `rate × range`; irate is the same two buckets' rate.
+        const increase = await range("increase(hits_total[5m])", start, end, HOUR);
+        expect(increase.map(([, v]) => v)).toEqual(
+          rate.map(([, v]) => expect.closeTo(v! * 300, 6) as unknown as number),
+        );
+        const irate = await range("irate(hits_total[5m])", start, end, HOUR);
+        expect(irate.map(([, v]) => v)).toEqual(
+          rate.map(([, v]) => expect.closeTo(v!, 9) as unknown as number),
+        );
+      }
+    });
+
+    it("over the 1 h archive, windows holding two buckets already are not widened", async () => {
+      const start = HOURS - 60 * HOUR;
+      const end = HOURS - 2 * HOUR;
+      // The same points as plain samples (no bucket width): Prometheus' own arithmetic.
+      const plain = new MemorySeriesSource();
+      const bucketTimes: number[] = [];
+      const bucketValues: number[] = [];
+      for (let b = HOURS - 80 * HOUR; b <= HOURS; b += HOUR) {
+        const v = lastOfBucket(b);
+        if (v === undefined) continue;
+        bucketTimes.push(b);
+        bucketValues.push(v);
+      }
+      plain.appendMany(
+        { __name__: "hits_total", job: "t" },
+        bucketTimes,
+        Float64Array.from(bucketValues),
+      );
+      for (const q of [
+        "rate(hits_total[3h])",
+        "deriv(hits_total[2h])",
+        "changes(hits_total[3h])",
+      ]) {
+        const want = await rangeQuery(plain, q, start, end, HOUR);
+        const expected =
+          want.resultType === "matrix"
+            ? want.result.flatMap((r) => [...r.timestamps].map((t, i) => [t, r.values[i]!]))
+            : [];
+        expect(expected.length).toBeGreaterThan(50);
+        expect(await range(q, start, end, HOUR)).toEqual(expected);
+      }
+    });
+
+    it("over the finest archive nothing is widened: the results of the samples themselves", async () => {
+      const start = COUNTER_END - 40 * MIN;
+      const end = COUNTER_END;
+      // A 5 min window never holds two samples 10 minutes apart.
+      expect(await range("rate(hits_total[5m])", start, end, 1000)).toEqual([]);
+      const plain = new MemorySeriesSource();
+      plain.appendMany(
+        { __name__: "hits_total", job: "t" },
+        counter.map(([t]) => t),
+        Float64Array.from(counter.map(([, v]) => v)),
+      );
+      const want = await rangeQuery(plain, "rate(hits_total[25m])", start, end, 1000);
+      const expected =
+        want.resultType === "matrix"
+          ? want.result.flatMap((r) => [...r.timestamps].map((t, i) => [t, r.values[i]!]))
+          : [];
+      expect(expected.length).toBeGreaterThan(1000);
+      expect(await range("rate(hits_total[25m])", start, end, 1000)).toEqual(expected);
+    });
+
+    it("a metric created or deleted between two queries is seen by the second", async () => {
+      const start = COUNTER_END - 40 * MIN;
+      const count = async () =>
+        (await range('count(hits_total{job=~"t|u"})', start, COUNTER_END, MIN)).at(-1)?.[1];
+      const ids = async () =>
+        new Set(
+          (
+            await ctx
+              .db()
+              .query<{ id: string }>("SELECT id::text AS id FROM metric WHERE status = 'active'")
+          ).rows.map((r) => r.id),
+        );
+      expect(await count()).toBe(1);
+      const before = await ids();
+      await api.write([
+        {
+          labels: { __name__: "hits_total", job: "u" },
+          samples: counter.filter(([t]) => t >= start),
+        },
+      ]);
+      expect(await count()).toBe(2);
+      const created = [...(await ids())].filter((id) => !before.has(id));
+      expect(created).toHaveLength(1);
+
+      await deleteMetric(ctx.db(), created[0]!);
+      expect(await count()).toBe(1);
+    });
+
+    it("samples written between two queries are seen by the second (cached times follow)", async () => {
+      const q = 'last_over_time(hits_total{job="t"}[1h])';
+      const last = async () => (await range(q, COUNTER_END + MIN, COUNTER_END + MIN, MIN)).at(-1);
+      expect(await last()).toEqual([COUNTER_END + MIN, counter.at(-1)![1]]);
+      await api.write([
+        { labels: { __name__: "hits_total", job: "t" }, samples: [[COUNTER_END + MIN, 1e6]] },
+      ]);
+      expect(await last()).toEqual([COUNTER_END + MIN, 1e6]);
     });
   },
   { upgrade: { createDefaultPolicies: false } },

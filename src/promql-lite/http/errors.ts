@@ -86,9 +86,18 @@ export function errorReply(error: PromApiError): Response {
   );
 }
 
+/** `data` already serialized (large query results are written as text directly). */
+export class JsonText {
+  constructor(readonly text: string) {}
+}
+
 /** The reply of a successful call. */
 export function successReply(data: unknown): Response {
-  return new Response(JSON.stringify({ status: "success", data }), {
+  const body =
+    data instanceof JsonText
+      ? `{"status":"success","data":${data.text}}`
+      : JSON.stringify({ status: "success", data });
+  return new Response(body, {
     status: 200,
     headers: { "Content-Type": "application/json" },
   });

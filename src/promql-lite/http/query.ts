@@ -11,8 +11,8 @@ import { instantQuery, MAX_POINTS_PER_SERIES, rangeQuery } from "../engine.js";
 import { PromQLError } from "../errors.js";
 import type { Expr } from "../parser/ast.js";
 import { parseExpr, typeOf } from "../parser/parse.js";
-import { type QueryResult, toPrometheusData } from "../result.js";
-import { PromApiError } from "./errors.js";
+import { prometheusDataJson, type QueryResult } from "../result.js";
+import { JsonText, PromApiError } from "./errors.js";
 import {
   durationParam,
   invalidParam,
@@ -53,7 +53,7 @@ export async function runInstantQuery(
   creds: Credentials,
   params: Params,
   signal?: AbortSignal,
-): Promise<ReturnType<typeof toPrometheusData>> {
+): Promise<JsonText> {
   const time = timeParam(params, "time", Date.now());
   const timeout = timeoutOf(service, params);
   const expr = parseQuery(params);
@@ -64,7 +64,7 @@ export async function runInstantQuery(
     time,
     options(service, timeout, signal),
   );
-  return toPrometheusData(result);
+  return new JsonText(prometheusDataJson(result));
 }
 
 /** `data` of a range query. */
@@ -73,7 +73,7 @@ export async function runRangeQuery(
   creds: Credentials,
   params: Params,
   signal?: AbortSignal,
-): Promise<ReturnType<typeof toPrometheusData>> {
+): Promise<JsonText> {
   const start = requiredTimeParam(params, "start");
   const end = requiredTimeParam(params, "end");
   if (end < start)
@@ -106,5 +106,5 @@ export async function runRangeQuery(
     step,
     options(service, timeout, signal),
   );
-  return toPrometheusData(result);
+  return new JsonText(prometheusDataJson(result));
 }

@@ -28,7 +28,9 @@ export interface PromQLLimits {
 /** What the service needs of the API's dependencies. */
 export interface PromQLDeps {
   readonly db: SqlExecutor;
-  readonly storage: { readonly reader: Pick<AggregateReader, "getMeasures" | "refresh"> };
+  readonly storage: {
+    readonly reader: Pick<AggregateReader, "getMeasures" | "getMillis" | "refresh">;
+  };
   readonly labelStore?: LabelStore;
   readonly promqlLimits?: PromQLLimits;
   /** `operationTimeout`: seconds the pending-measure processing may wait for a lock. */
@@ -41,7 +43,7 @@ const SERVICES = new WeakMap<object, PromQLService>();
 
 export class PromQLService {
   readonly #db: SqlExecutor;
-  readonly #reader: Pick<AggregateReader, "getMeasures" | "refresh">;
+  readonly #reader: Pick<AggregateReader, "getMeasures" | "getMillis" | "refresh">;
   readonly #store: Promise<LabelStore>;
   readonly #refreshTimeoutMs: number | undefined;
   readonly limits: Required<PromQLLimits>;
@@ -83,7 +85,7 @@ export class PromQLService {
     return this.#db;
   }
 
-  get reader(): Pick<AggregateReader, "getMeasures" | "refresh"> {
+  get reader(): Pick<AggregateReader, "getMeasures" | "getMillis" | "refresh"> {
     return this.#reader;
   }
 
