@@ -28,6 +28,7 @@ import { performance } from "node:perf_hooks";
 import { compress } from "snappyjs";
 import { DEFAULT_CONFIG } from "../src/config.js";
 import { createLogger } from "../src/gnocchi-api/logging.js";
+import { LabelStore } from "../src/indexer/label-store.js";
 import { RemoteWriteIngester } from "../src/remote-write/ingester.js";
 import { snappyUncompress } from "../src/remote-write/snappy.js";
 import { decodeWriteRequest } from "../src/remote-write/write-request.js";
@@ -194,8 +195,11 @@ async function stages(bodies: readonly Uint8Array[]): Promise<void> {
     await upgradeIndexer(db, config);
     const captured: MeasureColumns[] = [];
     let keep = true;
+    // The process's label index, as src/server.ts shares it with the ingester.
+    const labelStore = await LabelStore.load(db);
     const ingester = new RemoteWriteIngester({
       db,
+      labelStore,
       sightingsIntervalMs: 0,
       incoming: {
         appendColumns: async (columns) => {

@@ -219,12 +219,33 @@ export async function startServer(config: Config, options: StartOptions): Promis
       };
     }
 
+    // One label index per process, shared by PromQL and the adapters: series they store are
+    // selectable at once, label sets it holds cost them no SQL. Queries pick up other
+    // processes' new series themselves; the periodic refresh also drops the series they
+    // expunged and follows the last_seen they stamp (see below). The `statsd` role
+    // answers no queries: no index.
+    let labelStore: LabelStore | undefined;
+    if (options.role !== "statsd") {
+      const store = await LabelStore.load(db);
+      labelStore = store;
+      const stopLabelRefresh = store.refreshEvery(
+        db,
+        Math.max(1000, config.promqlLabelRefreshInterval * 1000),
+        (error) => logger.warn({ err: error }, "label index refresh failed"),
+        // Other processes stamp last_seen: the `api` role, and any process of a split
+        // deployment on PostgreSQL (a separate `statsd` process, say).
+        { lastSeen: options.role === "api" || config.databaseUrl !== "" },
+      );
+      closers.push(async () => stopLabelRefresh());
+    }
+
     if (options.role === "statsd" || (options.role === "serve" && config.statsdEnabled)) {
       const statsd = await startStatsd(statsdOptions(config), {
         db,
         storage,
         logger,
         registry: metrics.registry,
+        ...(labelStore !== undefined ? { labelStore } : {}),
       }).catch((error: unknown) => {
         if (options.role === "statsd") throw error;
         logger.error({ err: error }, "statsd not started; serving without it");
@@ -247,18 +268,10 @@ export async function startServer(config: Config, options: StartOptions): Promis
       db,
       incoming: storage.incoming,
       archivePolicy: config.remoteWriteArchivePolicy,
+      ...(labelStore !== undefined ? { labelStore } : {}),
       logger,
     });
     closers.push(() => remoteWrite.close());
-    // One label index per process for PromQL; queries pick up new series themselves,
-    // the periodic refresh also drops the series other processes expunged.
-    const labelStore = await LabelStore.load(db);
-    const stopLabelRefresh = labelStore.refreshEvery(
-      db,
-      Math.max(1000, config.promqlLabelRefreshInterval * 1000),
-      (error) => logger.warn({ err: error }, "label index refresh failed"),
-    );
-    closers.push(async () => stopLabelRefresh());
     const app = createApp({
       options: apiOptions(config),
       db,

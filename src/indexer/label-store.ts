@@ -14,12 +14,14 @@
  * - {@link LabelStore}: loads the index from SQL, stores through
  *   {@link insertLabelSets} and updates the index after commit, selects by
  *   matchers, lists label names and values (optionally for a time range
- *   through first_seen/last_seen), records sightings.
+ *   through first_seen/last_seen), records sightings. One per process,
+ *   shared by PromQL and the ingestion adapters (remote write, statsd), so
+ *   series they store are selectable at once and sets it holds cost no SQL.
  * Every value travels as a parameter.
  */
 import { createHash } from "node:crypto";
 import { compareCodePoints } from "../carbonara/archive-policy-rule.js";
-import type { SqlDriver, SqlExecutor } from "./driver.js";
+import type { SqlDriver, SqlExecutor, SqlParam } from "./driver.js";
 import { timestampParam } from "./driver.js";
 import { InvalidLabelSetError } from "./errors.js";
 import {
@@ -315,6 +317,29 @@ export interface LoadOptions {
 /** How long a hole in the `seq` numbers is re-read before it counts as a rolled-back insert. */
 const GAP_LIFETIME_MS = 120_000;
 
+/**
+ * How much older than the reader's clock a `last_seen` stamp may be when its
+ * UPDATE becomes visible (statement time, commit, clock skew between
+ * processes): stamps that recent are read again by the next refresh that
+ * follows `last_seen`. One that commits later still is missed until the
+ * series' next stamp (remote write stamps every 30 s while it writes).
+ */
+const LATE_STAMP_MS = 5_000;
+
+export interface RefreshOptions {
+  /**
+   * false: no removal check (a caller that filters out deleted metrics
+   * itself, on a hot path). Default true.
+   */
+  readonly removals?: boolean;
+  /**
+   * true: also widen first_seen/last_seen of known series to what other
+   * processes stamped since the last such refresh (for `start` on the
+   * metadata endpoints of a process that does not ingest itself). Default false.
+   */
+  readonly lastSeen?: boolean;
+}
+
 /** Label set rows, one text line each (`<uuid> <first µs|-> <last µs|-> <seq> <id> <id>...`). */
 const ROW_LINE = `metric_id::text || ' ' ||
   COALESCE((extract(epoch FROM first_seen) * 1000000)::bigint::text, '-') || ' ' ||
@@ -327,23 +352,34 @@ export class LabelStore {
   #watermark = 0;
   /** `seq` values below the watermark not seen yet (an insert still in flight, or rolled back) → expiry. */
   readonly #gaps = new Map<number, number>();
+  /** µs: `last_seen` stamps after this may not have been read yet (see {@link RefreshOptions.lastSeen}). */
+  #stampsAfter: number;
 
-  private constructor(index: LabelIndex) {
+  private constructor(index: LabelIndex, loadedAt: number) {
     this.index = index;
+    this.#stampsAfter = (loadedAt - LATE_STAMP_MS) * 1000;
   }
 
-  /** Adds the rows of one text batch; returns the `seq` values read. */
-  #addLines(body: string, skipKnown: boolean): number[] {
+  /**
+   * Adds the rows of one text batch; returns the `seq` values read. With
+   * `skipKnown`, a series the index holds only has its seen range widened
+   * (SQL only ever widens it too, and this process may know a later sighting).
+   */
+  #addLines(lines: readonly string[], skipKnown: boolean): number[] {
     const seqs: number[] = [];
     const ids: number[] = [];
-    for (const line of body.split("\n")) {
+    for (const line of lines) {
       const parts = line.split(" ");
       seqs.push(Number(parts[3]));
-      if (skipKnown && this.index.hasSeries(parts[0]!)) continue;
-      ids.length = 0;
-      for (let i = 4; i < parts.length; i++) ids.push(Number(parts[i]));
       const first = parts[1] === "-" ? null : Number(parts[1]);
       const last = parts[2] === "-" ? null : Number(parts[2]);
+      if (skipKnown && this.index.hasSeries(parts[0]!)) {
+        if (first !== null) this.index.touch(parts[0]!, first);
+        if (last !== null) this.index.touch(parts[0]!, last);
+        continue;
+      }
+      ids.length = 0;
+      for (let i = 4; i < parts.length; i++) ids.push(Number(parts[i]));
       this.index.addSeries(parts[0]!, ids, first, last);
     }
     return seqs;
@@ -366,31 +402,42 @@ export class LabelStore {
    * Picks up what other processes changed since the last load or refresh:
    * label sets stored (by `seq` above the watermark, and the open gaps below
    * it, so an insert that committed late is not missed) and series whose
-   * metric was expunged. Cheap when nothing changed: one indexed range read
-   * and one count. `removals: false` skips the count and the removal check
-   * (a caller that filters out deleted metrics itself, on a hot path).
+   * metric was expunged; with `lastSeen`, `last_seen` stamps too (see
+   * {@link RefreshOptions}). Cheap when nothing changed: one text-aggregated
+   * read of index ranges (`seq`, and `last_seen` when asked) and one count.
+   * `now` (ms) must be read before the call's statements run.
    */
   async refresh(
     db: SqlExecutor,
     now = Date.now(),
-    options: { readonly removals?: boolean } = {},
+    options: RefreshOptions = {},
   ): Promise<{ added: number; removed: number }> {
     const before = this.index.size;
+    const params: SqlParam[] = [this.#watermark, [...this.#gaps.keys()]];
+    let where = "seq > $1::bigint OR seq = ANY($2::bigint[])";
+    if (options.lastSeen === true) {
+      // A BitmapOr of the seq and last_seen indexes: rows stamped since the
+      // last such refresh (and a margin for stamps that commit late), most
+      // of them series the index holds, whose range is then widened.
+      params.push(timestampParam(this.#stampsAfter));
+      where += " OR last_seen > $3::timestamptz";
+    }
     const r = await db.query<{ body: string | null }>(
-      `SELECT string_agg(${ROW_LINE}, E'\n') AS body FROM metric_label_set
-        WHERE seq > $1::bigint OR seq = ANY($2::bigint[])`,
-      [this.#watermark, [...this.#gaps.keys()]],
+      `SELECT string_agg(${ROW_LINE}, E'\n') AS body FROM metric_label_set WHERE ${where}`,
+      params,
     );
+    if (options.lastSeen === true)
+      this.#stampsAfter = Math.max(this.#stampsAfter, (now - LATE_STAMP_MS) * 1000);
     const body = r.rows[0]?.body ?? null;
     if (body !== null) {
-      const known = new Set<number>();
+      const lines = body.split("\n");
       const missingPairs = new Set<number>();
-      for (const line of body.split("\n")) {
+      for (const line of lines) {
         const parts = line.split(" ");
+        if (this.index.hasSeries(parts[0]!)) continue;
         for (let i = 4; i < parts.length; i++) {
           const id = Number(parts[i]);
-          if (!known.has(id) && this.index.pairName(id) === undefined) missingPairs.add(id);
-          known.add(id);
+          if (this.index.pairName(id) === undefined) missingPairs.add(id);
         }
       }
       if (missingPairs.size > 0) {
@@ -400,7 +447,7 @@ export class LabelStore {
         );
         for (const p of pairs.rows) this.index.addPair(p);
       }
-      this.#advance(this.#addLines(body, true), now);
+      this.#advance(this.#addLines(lines, true), now);
     } else {
       this.#advance([], now);
     }
@@ -421,12 +468,17 @@ export class LabelStore {
   }
 
   /** Calls {@link refresh} every `intervalMs` until the returned function is called. */
-  refreshEvery(db: SqlExecutor, intervalMs: number, onError: (error: unknown) => void): () => void {
+  refreshEvery(
+    db: SqlExecutor,
+    intervalMs: number,
+    onError: (error: unknown) => void,
+    options: RefreshOptions = {},
+  ): () => void {
     let running = false;
     const timer = setInterval(() => {
       if (running) return;
       running = true;
-      this.refresh(db).then(
+      this.refresh(db, Date.now(), options).then(
         () => {
           running = false;
         },
@@ -443,9 +495,11 @@ export class LabelStore {
   /** Loads every label pair and label set from SQL. */
   static async load(db: SqlExecutor, options: LoadOptions = {}): Promise<LabelStore> {
     const index = new LabelIndex();
+    // Before any batch is read: stamps made while loading are re-read by a refresh.
+    const loadedAt = Date.now();
     const pairs = await db.query<LabelPair>("SELECT id, name, value FROM label_pair ORDER BY id");
     for (const p of pairs.rows) index.addPair(p);
-    const store = new LabelStore(index);
+    const store = new LabelStore(index, loadedAt);
     const batch = options.batchSize ?? 100_000;
     const seqs: number[] = [];
     let after: string | null = null;
@@ -463,7 +517,7 @@ export class LabelStore {
         );
       const row = r.rows[0];
       if (row === undefined || row.n === 0 || row.body === null) break;
-      for (const seq of store.#addLines(row.body, false)) seqs.push(seq);
+      for (const seq of store.#addLines(row.body.split("\n"), false)) seqs.push(seq);
       if (row.n < batch) break;
       after = row.last;
     }
@@ -475,6 +529,12 @@ export class LabelStore {
   applyStored(stored: readonly StoredLabelSet[]): void {
     for (const s of stored) {
       if (!s.inserted) continue;
+      if (this.index.hasSeries(s.metricId)) {
+        // A concurrent refresh read the committed row first: same labels (a
+        // metric's set never changes), keep its ordinal.
+        if (s.seenAt !== null) this.index.touch(s.metricId, s.seenAt);
+        continue;
+      }
       for (const p of s.pairs) this.index.addPair(p);
       this.index.addSeries(
         s.metricId,

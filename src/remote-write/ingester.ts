@@ -20,7 +20,10 @@
  * whole or not at all, and acknowledged only once durable. Everything that
  * can reject a request (decoding, timestamps, labels, policy, conflicts)
  * happens before it. Label sets' `last_seen` is recorded per cached metric
- * once per {@link Sightings} epoch, not per sample.
+ * once per {@link Sightings} epoch, not per sample. Given the process's
+ * LabelStore, new label sets go into its index as they are stored, known
+ * ones cost no SQL, and each metric's in-memory last seen time follows its
+ * requests (at most once a second per metric).
  *
  * At most `maxInFlight` requests are processed at once; more get a 503 with
  * `Retry-After` instead of piling up in memory.
@@ -28,13 +31,14 @@
 import type { Logger } from "pino";
 import type { SqlDriver } from "../indexer/driver.js";
 import { sqlState } from "../indexer/driver.js";
+import { Sightings } from "../indexer/label-sightings.js";
+import type { LabelStore } from "../indexer/label-store.js";
 import type { IncomingStore } from "../storage/incoming.js";
 import { WriteUnavailableError } from "./errors.js";
 import { Grouping } from "./grouping.js";
 import { decodeLabels } from "./labels.js";
 import { SeriesCache } from "./series-cache.js";
 import { type Caller, type NewSeries, SeriesResolver } from "./series-resolver.js";
-import { Sightings } from "./sightings.js";
 import { snappyUncompress } from "./snappy.js";
 import { type DecodedWrite, decodeWriteRequest } from "./write-request.js";
 
@@ -55,6 +59,8 @@ export interface RemoteWriteOptions {
   readonly cacheBytes?: number;
   /** How often label sets' `last_seen` is updated (default 30 s; 0: only on close). */
   readonly sightingsIntervalMs?: number;
+  /** The process's label index (server.ts shares it with PromQL); none: SQL only. */
+  readonly labelStore?: LabelStore;
   readonly logger?: Logger;
 }
 
@@ -68,6 +74,9 @@ export interface WriteSummary {
 
 export const DEFAULT_REMOTE_WRITE_POLICY = "prometheus";
 
+/** How stale a metric's in-memory last seen time may get while it keeps receiving samples. */
+const SEE_EVERY_MS = 1_000;
+
 /** Per creator: resource ids (hence metrics) depend on who writes. */
 class Tenant {
   readonly cache: SeriesCache;
@@ -75,6 +84,8 @@ class Tenant {
   group = new Int32Array(1024);
   /** The Sightings epoch in which each slot's metric was last recorded. */
   sighted = new Int32Array(1024);
+  /** ms: when each slot's metric last widened the in-memory index. */
+  seen = new Float64Array(1024);
 
   constructor(ttlMs: number, bytes: number) {
     this.cache = new SeriesCache(ttlMs, bytes);
@@ -89,9 +100,12 @@ class Tenant {
     group.set(this.group);
     const sighted = new Int32Array(n);
     sighted.set(this.sighted);
+    const seen = new Float64Array(n);
+    seen.set(this.seen);
     this.stamp = stamp;
     this.group = group;
     this.sighted = sighted;
+    this.seen = seen;
   }
 }
 
@@ -115,14 +129,19 @@ export class RemoteWriteIngester {
     this.#resolver = new SeriesResolver(
       options.db,
       options.archivePolicy ?? DEFAULT_REMOTE_WRITE_POLICY,
+      options.labelStore,
     );
     this.#maxDecodedBytes = options.maxDecodedBytes ?? 64 * 1024 * 1024;
     this.#maxInFlight = options.maxInFlight ?? 64;
     this.#ttlMs = options.cacheTtlMs ?? 60_000;
     this.#cacheBytes = options.cacheBytes ?? 256 * 1024 * 1024;
     this.#logger = options.logger;
-    this.#sightings = new Sightings(options.db, options.sightingsIntervalMs ?? 30_000, (error) =>
-      this.#logger?.warn({ err: error }, "remote write: updating label sets' last_seen failed"),
+    this.#sightings = new Sightings(
+      options.db,
+      options.sightingsIntervalMs ?? 30_000,
+      (error) =>
+        this.#logger?.warn({ err: error }, "remote write: updating label sets' last_seen failed"),
+      options.labelStore,
     );
   }
 
@@ -168,23 +187,36 @@ export class RemoteWriteIngester {
         cause: error,
       });
     }
-    this.#sight(tenant, grouping, tenant.cache.generation === generation);
+    this.#sight(tenant, grouping, tenant.cache.generation === generation, now);
     return { series: d.seriesCount, samples: d.sampleTotal, resolved: misses.length };
   }
 
-  /** Records the request's metrics for `last_seen`, each cached one once per Sightings epoch. */
-  #sight(tenant: Tenant, grouping: Grouping, slotsValid: boolean): void {
-    const epoch = this.#sightings.epoch;
+  /**
+   * Records the request's metrics for `last_seen`, each cached one once per
+   * Sightings epoch; with an in-memory index, its range follows every
+   * request (once a second per metric at most: one typed-array read otherwise).
+   */
+  #sight(tenant: Tenant, grouping: Grouping, slotsValid: boolean, now: number): void {
+    const sightings = this.#sightings;
+    const epoch = sightings.epoch;
+    const inMemory = sightings.inMemory;
     const { groupMetric } = grouping;
     for (let g = 0; g < groupMetric.length; g++) {
       const id = groupMetric[g]!;
       if (id === "") continue;
       const slot = slotsValid ? grouping.slotOf(g) : -1;
       if (slot >= 0) {
-        if (tenant.sighted[slot] === epoch) continue;
+        if (tenant.sighted[slot] === epoch) {
+          if (inMemory && now - tenant.seen[slot]! >= SEE_EVERY_MS) {
+            tenant.seen[slot] = now;
+            sightings.see(id, now);
+          }
+          continue;
+        }
         tenant.sighted[slot] = epoch;
+        tenant.seen[slot] = now;
       }
-      this.#sightings.add(id);
+      sightings.add(id, now);
     }
   }
 

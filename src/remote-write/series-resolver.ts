@@ -6,9 +6,14 @@
  * then every missing resource and metric of the request in ONE transaction
  * (ingest-resolver.ts: concurrent writers get the same ids, nothing twice),
  * then their label sets (label-store.ts), so PromQL can select them by any
- * label (taking a label set over from a metric deleted through the API). A crash between the two leaves metrics without label sets, which
- * the next write of the series completes (the cache is empty after a
- * restart).
+ * label (taking a label set over from a metric deleted through the API). A
+ * crash between the two leaves metrics without label sets, which the next
+ * write of the series completes (the cache is empty after a restart).
+ *
+ * With the process's {@link LabelStore}, sets its index already holds for
+ * their metric cost no SQL (after a restart, every series of the first
+ * requests), and what the transaction stored or freed goes into the index
+ * once it committed, so PromQL in this process selects new series at once.
  *
  * Archive policy of new metrics: the configured one when it exists, else the
  * archive-policy rules (the Gnocchi way, and what its test suite expects).
@@ -26,7 +31,12 @@ import {
   ResourceTypeAlreadyExistsError,
 } from "../indexer/errors.js";
 import { resolveMetrics } from "../indexer/ingest-resolver.js";
-import { insertLabelSets, type LabelSetInput } from "../indexer/label-store.js";
+import {
+  insertLabelSets,
+  type LabelSetInput,
+  type LabelStore,
+  type StoredLabelSet,
+} from "../indexer/label-store.js";
 import { createResourceType, findResourceType } from "../indexer/resource-type-store.js";
 import { InvalidWriteError, RemoteWriteError } from "./errors.js";
 import type { SeriesLabels } from "./labels.js";
@@ -59,6 +69,8 @@ export class SeriesResolver {
     private readonly db: SqlDriver,
     /** The configured policy; "" = archive-policy rules only. */
     private readonly archivePolicy: string,
+    /** The process's label index, kept current with what is stored. */
+    private readonly labels?: LabelStore,
   ) {}
 
   /**
@@ -97,10 +109,22 @@ export class SeriesResolver {
         known.seenAt = s.seenAt;
       }
     });
+    const store = this.labels;
+    const all = [...entries.values()];
+    // The index holds committed rows only, and a metric's label set never
+    // changes: a hit is stored already. The rest keep the transaction.
+    const rest =
+      store === undefined ? all : all.filter((e) => !store.index.hasLabels(e.metricId, e.labels));
+    if (rest.length === 0) return ids;
+    let written: WrittenLabelSets;
     try {
-      await this.db.transaction((tx) => storeLabelSets(tx, [...entries.values()]));
+      written = await this.db.transaction((tx) => storeLabelSets(tx, rest));
     } catch (error) {
       throw translate(error);
+    }
+    if (store !== undefined) {
+      store.forget(written.freed);
+      store.applyStored(written.stored);
     }
     return ids;
   }
@@ -164,6 +188,13 @@ export class SeriesResolver {
   }
 }
 
+interface WrittenLabelSets {
+  /** Every insertLabelSets result, those of the sets taken over included (what the index needs). */
+  readonly stored: StoredLabelSet[];
+  /** Metrics (deleted through the API) whose label set was taken over. */
+  readonly freed: string[];
+}
+
 /**
  * Stores the label sets, taking over those still held by a metric deleted
  * through the API (the series is written again, so a new metric was created
@@ -171,21 +202,25 @@ export class SeriesResolver {
  * set, unique per resource, from the new one). Delete + insert rather than update,
  * so the new row gets a new `seq` and every LabelStore picks it up.
  */
-async function storeLabelSets(tx: SqlExecutor, entries: readonly LabelSetInput[]): Promise<void> {
+async function storeLabelSets(
+  tx: SqlExecutor,
+  entries: readonly LabelSetInput[],
+): Promise<WrittenLabelSets> {
   const stored = await insertLabelSets(tx, entries);
   const taken = stored.filter((s) => !s.inserted && s.ownerId !== s.metricId);
-  if (taken.length === 0) return;
+  if (taken.length === 0) return { stored, freed: [] };
   // Only the owners reported for these sets (their scope), and only if deleted.
-  const freed = await tx.query<{ hash: string }>(
+  const freed = await tx.query<{ hash: string; metric_id: string }>(
     `DELETE FROM metric_label_set s USING metric m
       WHERE (s.label_set_hash, s.metric_id) IN (SELECT * FROM unnest($1::uuid[], $2::uuid[]))
         AND m.id = s.metric_id AND m.status = 'delete'
-      RETURNING s.label_set_hash::text AS hash`,
+      RETURNING s.label_set_hash::text AS hash, s.metric_id::text AS metric_id`,
     [taken.map((s) => s.hash), taken.map((s) => s.ownerId)],
   );
   const hashes = new Set(freed.rows.map((r) => r.hash));
   const again = entries.filter((_, i) => hashes.has(stored[i]!.hash));
-  if (again.length > 0) await insertLabelSets(tx, again);
+  if (again.length > 0) stored.push(...(await insertLabelSets(tx, again)));
+  return { stored, freed: freed.rows.map((r) => r.metric_id) };
 }
 
 /** Indexer refusals as the status they mean for a writer; anything else is rethrown as is. */

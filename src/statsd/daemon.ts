@@ -4,7 +4,8 @@
  * overlap (the next one starts `flushDelayMs` after the previous one began,
  * or when it ends if it ran longer), and lines keep accumulating while one
  * is written. Bad lines are skipped alone, counted by reason and logged at
- * debug level. `close()` stops receiving, then flushes what is left.
+ * debug level. `close()` stops receiving, then flushes what is left (and
+ * the pending `last_seen` stamps).
  */
 import { isUtf8 } from "node:buffer";
 import { createSocket, type Socket } from "node:dgram";
@@ -12,6 +13,7 @@ import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import { findArchivePolicy } from "../indexer/archive-policy-store.js";
 import type { SqlDriver } from "../indexer/driver.js";
+import type { LabelStore } from "../indexer/label-store.js";
 import type { IncomingStore } from "../storage/incoming.js";
 import { Accumulator, type LineSink } from "./accumulator.js";
 import { Flusher, type FlushResult } from "./flusher.js";
@@ -42,6 +44,8 @@ export interface StatsdOptions {
   readonly revalidateFlushes?: number;
   /** Socket receive buffer asked for (default 8 MiB; the kernel may cap it). */
   readonly recvBufferBytes?: number;
+  /** How often label sets' `last_seen` is updated (default 30 s; 0: only on close). */
+  readonly sightingsIntervalMs?: number;
 }
 
 export interface StatsdDeps {
@@ -50,6 +54,8 @@ export interface StatsdDeps {
   readonly logger: Logger;
   /** Where the self-monitoring metrics go (e.g. the API's `/metrics` registry). */
   readonly registry?: Registry;
+  /** The process's label index (server.ts shares it with PromQL); none: SQL only. */
+  readonly labelStore?: LabelStore;
 }
 
 export interface StatsdStats {
@@ -106,8 +112,12 @@ export async function startStatsd(
       archivePolicyName: options.archivePolicyName,
       resourceType: options.resourceType,
       revalidateFlushes: options.revalidateFlushes ?? 30,
+      ...(options.sightingsIntervalMs !== undefined
+        ? { sightingsIntervalMs: options.sightingsIntervalMs }
+        : {}),
     },
     logger,
+    deps.labelStore,
   );
   await flusher.ensureDefaultResource();
   if (
@@ -227,6 +237,7 @@ export async function startStatsd(
         clearTimeout(timer);
         await new Promise<void>((resolve) => socket.close(() => resolve()));
         await flush();
+        await flusher.close();
       })();
       return closing;
     },

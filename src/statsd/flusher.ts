@@ -6,7 +6,11 @@
  * if it disappears), series of a resource tag on resources of the
  * configured type, created on first use. New metrics get their label sets
  * (one transaction), and all the measures of the flush go to the incoming
- * store in ONE durable append.
+ * store in ONE durable append. The label sets of the metrics written are
+ * stamped `last_seen` every 30 s ({@link Sightings}). Given the process's
+ * LabelStore, sets its index holds cost no SQL, new ones go into it once
+ * committed (PromQL in this process sees them at once) and sightings widen
+ * its ranges at once.
  *
  * Metric ids are cached on the series and checked again every
  * `revalidateFlushes` flushes (a deleted metric is then created again).
@@ -24,7 +28,8 @@ import {
   type ResolveOptions,
   resolveMetrics,
 } from "../indexer/ingest-resolver.js";
-import { insertLabelSets } from "../indexer/label-store.js";
+import { Sightings } from "../indexer/label-sightings.js";
+import { insertLabelSets, type LabelStore } from "../indexer/label-store.js";
 import { resourceIdFromInput } from "../indexer/resource-id.js";
 import { createResource } from "../indexer/resource-store.js";
 import { GENERIC } from "../indexer/resource-type-store.js";
@@ -41,6 +46,8 @@ export interface FlusherOptions {
   readonly resourceType: string;
   /** Re-resolve cached metric ids every this many flushes. */
   readonly revalidateFlushes: number;
+  /** How often label sets' `last_seen` is updated (default 30 s; 0: only on close). */
+  readonly sightingsIntervalMs?: number;
 }
 
 export interface FlushResult {
@@ -56,6 +63,7 @@ const isDataError = (error: unknown) =>
 
 export class Flusher {
   readonly #defaultResourceId: string;
+  readonly #sightings: Sightings;
   #flushes = 0;
 
   constructor(
@@ -63,8 +71,20 @@ export class Flusher {
     private readonly incoming: IncomingStore,
     private readonly options: FlusherOptions,
     private readonly logger: Logger,
+    private readonly labels?: LabelStore,
   ) {
     this.#defaultResourceId = resourceIdFromInput(options.resourceId, options.creator);
+    this.#sightings = new Sightings(
+      db,
+      options.sightingsIntervalMs ?? 30_000,
+      (error) => logger.warn({ err: error }, "statsd: updating label sets' last_seen failed"),
+      labels,
+    );
+  }
+
+  /** Stops the background `last_seen` updates after a last one (after the last flush). */
+  close(): Promise<void> {
+    return this.#sightings.close();
   }
 
   /** The UUID of the configured resource. */
@@ -112,7 +132,11 @@ export class Flusher {
       });
       measures += item.values.length;
     }
-    if (batches.length > 0) await this.incoming.append(batches);
+    if (batches.length > 0) {
+      await this.incoming.append(batches);
+      const now = Date.now();
+      for (const b of batches) this.#sightings.add(b.metricId, now);
+    }
     return { metrics: batches.length, measures, dropped };
   }
 
@@ -177,17 +201,16 @@ export class Flusher {
       (i) => i.series.metricId !== undefined && i.series.labelledId !== i.series.metricId,
     );
     if (fresh.length === 0) return;
+    const entries = fresh.map((i) => ({
+      metricId: i.series.metricId!,
+      labels: i.series.identity.labels,
+      seenAt: i.timestamps[0]!,
+    }));
     try {
-      const stored = await this.db.transaction((tx) =>
-        insertLabelSets(
-          tx,
-          fresh.map((i) => ({
-            metricId: i.series.metricId!,
-            labels: i.series.identity.labels,
-            seenAt: i.timestamps[0]!,
-          })),
-        ),
-      );
+      const stored =
+        this.labels !== undefined
+          ? await this.labels.store(this.db, entries)
+          : await this.db.transaction((tx) => insertLabelSets(tx, entries));
       stored.forEach((s, i) => {
         if (s.ownerId === s.metricId) fresh[i]!.series.labelledId = s.metricId;
       });

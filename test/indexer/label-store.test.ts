@@ -423,6 +423,43 @@ describeDrivers(
       expect(mine.select(job)).toEqual([ids[1]!]);
     });
 
+    it("refresh with lastSeen follows the last_seen another process stamps, stamps committed late included", async () => {
+      const HOUR_US = 3_600_000_000;
+      const mine = await LabelStore.load(db());
+      const other = await LabelStore.load(db());
+      const [id] = await newMetrics(db(), 1);
+      const T = Date.now();
+      const long = (T - 2 * 3_600_000) * 1000;
+      await other.store(db(), [{ metricId: id!, labels: { __name__: "stamped" }, seenAt: long }]);
+      const stamped = [{ name: "__name__", op: "=", value: "stamped" }] as const;
+      const lastHour = { start: T * 1000 - HOUR_US };
+      await mine.refresh(db(), T);
+      expect(mine.select(stamped)).toEqual([id]);
+      expect(mine.select(stamped, lastHour)).toEqual([]);
+
+      await other.touch(db(), [id!], T * 1000);
+      // A plain refresh reads new rows only.
+      await mine.refresh(db(), T + 1000);
+      expect(mine.select(stamped, lastHour)).toEqual([]);
+      await mine.refresh(db(), T + 1000, { lastSeen: true });
+      expect(mine.select(stamped, lastHour)).toEqual([id]);
+      expect(mine.select(stamped, { start: (T + 1) * 1000 })).toEqual([]);
+
+      // A stamp a little older than that refresh, committed after it, is still read.
+      const late = (T + 500) * 1000;
+      await other.touch(db(), [id!], late);
+      expect(mine.select(stamped, { start: late })).toEqual([]);
+      await mine.refresh(db(), T + 2000, { lastSeen: true });
+      expect(mine.select(stamped, { start: late })).toEqual([id]);
+      expect(mine.select(stamped, { start: late + 1 })).toEqual([]);
+      // The read stays a range of recent stamps: one older than the last such
+      // refresh by more than the margin (seconds) is not read.
+      await mine.refresh(db(), T + 60_000, { lastSeen: true });
+      await other.touch(db(), [id!], (T + 50_000) * 1000);
+      await mine.refresh(db(), T + 61_000, { lastSeen: true });
+      expect(mine.select(stamped, { start: (T + 50_000) * 1000 })).toEqual([]);
+    });
+
     // PGlite has one session: a second writer cannot run while a transaction is open.
     it.skipIf(kind === "pglite")(
       "re-reads a sequence gap until the insert that holds it commits",

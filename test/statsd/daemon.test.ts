@@ -24,6 +24,7 @@ import { createResourceType } from "../../src/indexer/resource-type-store.js";
 import { type RunningStatsd, type StatsdOptions, startStatsd } from "../../src/statsd/index.js";
 import { StorageEngine } from "../../src/storage/storage-engine.js";
 import { describeDrivers } from "../indexer/drivers.js";
+import { labelStatements, recordingDriver } from "../support/recording-driver.js";
 
 const OPTIONS: StatsdOptions = {
   host: "127.0.0.1",
@@ -91,11 +92,15 @@ describeDrivers(
       await rm(dir, { recursive: true, force: true });
     });
 
-    async function start(options: Partial<StatsdOptions> = {}, db: SqlDriver = ctx.db()) {
+    async function start(
+      options: Partial<StatsdOptions> = {},
+      db: SqlDriver = ctx.db(),
+      labelStore?: LabelStore,
+    ) {
       const registry = new Registry();
       const daemon = await startStatsd(
         { ...OPTIONS, ...options },
-        { db, storage, logger, registry },
+        { db, storage, logger, registry, ...(labelStore !== undefined ? { labelStore } : {}) },
       );
       daemons.push(daemon);
       return { daemon, registry };
@@ -293,6 +298,44 @@ describeDrivers(
       await daemon.close();
       expect(await findResource(ctx.db(), "generic", rid)).toBeDefined();
       expect((await pending("phoenix", "n|c"))?.values).toEqual([2]);
+    });
+
+    it("with the process's label index: new sets selectable at once, known ones without label-set SQL", async () => {
+      const store = await LabelStore.load(ctx.db());
+      const line = "idx_hits:1|c|#env:prod";
+      const first = recordingDriver(ctx.db());
+      const { daemon } = await start({ sightingsIntervalMs: 0 }, first.driver, store);
+      await send(daemon.port, line);
+      await received(daemon, 1);
+      const flushedAt = Date.now();
+      await daemon.flush();
+      // No refresh: the flusher put it in the index after commit.
+      const selector = [{ name: "__name__", op: "=", value: "idx_hits" }] as const;
+      const [id] = store.select(selector);
+      expect(store.labelsOf(id!)).toEqual({ __name__: "idx_hits", statsd_type: "c", env: "prod" });
+      expect(labelStatements(first.statements).length).toBeGreaterThan(0);
+      await daemon.close();
+      // The close stamped last_seen (wall time) for the series written.
+      const recent = { start: (flushedAt - 1000) * 1000 };
+      expect((await LabelStore.load(ctx.db())).select(selector, recent)).toEqual([id]);
+      expect(store.select(selector, recent)).toEqual([id]);
+
+      // A restarted daemon (no metric ids cached) finds the set in the index.
+      const again = recordingDriver(ctx.db());
+      const restarted = (await start({}, again.driver, store)).daemon;
+      await send(restarted.port, line);
+      await received(restarted, 1);
+      expect((await restarted.flush()).measures).toBe(1);
+      expect(again.statements.length).toBeGreaterThan(0);
+      expect(labelStatements(again.statements)).toEqual([]);
+
+      // Without the index, the same flush asks SQL for the label set.
+      const plain = recordingDriver(ctx.db());
+      const without = (await start({}, plain.driver)).daemon;
+      await send(without.port, line);
+      await received(without, 1);
+      await without.flush();
+      expect(labelStatements(plain.statements).length).toBeGreaterThan(0);
     });
 
     it("refuses to start on a port in use", async () => {

@@ -4,15 +4,20 @@
  * read (an admin's answer comes straight from the index; anyone else's from
  * the label sets of their readable metrics).
  *
- * `start`/`end` are checked as Prometheus checks them; `end` leaves out
- * series first seen after it. `start` selects nothing away: the index does
- * not follow `last_seen` updates made by other processes, so the answer may
- * include series without samples in the range (as VictoriaMetrics'
- * day-granular index does).
+ * `start`/`end` are checked as Prometheus checks them. Prometheus answers
+ * with the series that have samples in [start, end]; the index knows each
+ * series' first_seen and last_seen instead, so a series is in the range when
+ * first_seen ≤ end and last_seen ≥ start, a bound not known counting as in
+ * range. last_seen is wall time when samples arrived: this process' own
+ * ingestion widens it at once, other processes' within their 30 s stamp
+ * interval plus the label refresh interval (the `api` role follows them), so
+ * a series another process wrote a moment ago may be missing from a range
+ * that starts after its previous stamp. Both paths, the index's own answer
+ * (admin) and the label sets of the caller's readable metrics, apply it.
  */
 import { compareCodePoints } from "../../carbonara/archive-policy-rule.js";
 import { type Credentials, isAdmin } from "../../indexer/acl.js";
-import type { LabelMatcher, Labels } from "../../indexer/label-index.js";
+import type { LabelMatcher, Labels, TimeRange } from "../../indexer/label-index.js";
 import type { LabelStore } from "../../indexer/label-store.js";
 import { compareLabels, isValidLabelName } from "../labels.js";
 import { readableMetrics } from "../metric-access.js";
@@ -38,19 +43,29 @@ export function parseMatchParam(text: string): LabelMatcher[] {
 interface Selection {
   readonly store: LabelStore;
   readonly matchSets: LabelMatcher[][];
-  readonly end: number;
+  /** µs; undefined when neither bound is given (the index's faster path). */
+  readonly range: TimeRange | undefined;
+}
+
+/** `start`/`end` (ms) as an index range; the default bounds select nothing away. */
+function rangeOf(start: number, end: number): TimeRange | undefined {
+  if (start <= MIN_TIME && end >= MAX_TIME) return undefined;
+  return {
+    ...(start > MIN_TIME ? { start: start * 1000 } : {}),
+    ...(end < MAX_TIME ? { end: end * 1000 } : {}),
+  };
 }
 
 async function selection(service: PromQLService, params: Params): Promise<Selection> {
-  timeParam(params, "start", MIN_TIME);
+  const start = timeParam(params, "start", MIN_TIME);
   const end = timeParam(params, "end", MAX_TIME);
   const matchSets = params.all("match[]").map(parseMatchParam);
-  return { store: await service.labels(), matchSets, end };
+  return { store: await service.labels(), matchSets, range: rangeOf(start, end) };
 }
 
 /** Metric ids of the selected series (union of the match[] sets; all series without any). */
 function selectIds(sel: Selection): string[] {
-  const range = { end: sel.end * 1000 };
+  const range = sel.range;
   if (sel.matchSets.length === 0) return sel.store.select([], range);
   if (sel.matchSets.length === 1) return sel.store.select(sel.matchSets[0]!, range);
   const ids = new Set<string>();
@@ -107,7 +122,7 @@ export async function labelNamesData(
   const sel = await selection(service, params);
   let names: string[];
   if (isAdmin(creds) && sel.matchSets.length <= 1) {
-    names = sel.store.labelNames({ end: sel.end * 1000 }, sel.matchSets[0] ?? []);
+    names = sel.store.labelNames(sel.range, sel.matchSets[0] ?? []);
   } else {
     const set = new Set<string>();
     for (const labels of await readableLabelSets(service, creds, sel))
@@ -128,7 +143,7 @@ export async function labelValuesData(
   const sel = await selection(service, params);
   let values: string[];
   if (isAdmin(creds) && sel.matchSets.length <= 1) {
-    values = sel.store.labelValues(name, { end: sel.end * 1000 }, sel.matchSets[0] ?? []);
+    values = sel.store.labelValues(name, sel.range, sel.matchSets[0] ?? []);
   } else {
     const set = new Set<string>();
     for (const labels of await readableLabelSets(service, creds, sel)) {
