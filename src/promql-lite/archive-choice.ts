@@ -84,18 +84,12 @@ const TWO_SAMPLE_FUNCTIONS = new Set([...NOTHING_BELOW_TWO_SAMPLES, "resets", "c
 
 /**
  * Functions whose windows over a downsampled archive are widened to hold two
- * buckets (range-functions.ts windowStart); they always read.
+ * buckets (range-functions.ts windowStart); they always read. Not the
+ * forecasting ones: two buckets are no basis for a trend.
  */
-const WIDENED_FUNCTIONS = new Set([
-  "rate",
-  "increase",
-  "delta",
-  "irate",
-  "idelta",
-  "deriv",
-  "resets",
-  "changes",
-]);
+const WIDENED_FUNCTIONS = new Set(
+  [...TWO_SAMPLE_FUNCTIONS].filter((f) => f !== "predict_linear" && f !== "holt_winters"),
+);
 
 /** Counter functions: without `last`, a bucket's maximum is its last value unless the counter reset. */
 const COUNTER_FUNCTIONS = new Set(["rate", "increase", "irate", "resets"]);
