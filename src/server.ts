@@ -232,9 +232,10 @@ export async function startServer(config: Config, options: StartOptions): Promis
         db,
         Math.max(1000, config.promqlLabelRefreshInterval * 1000),
         (error) => logger.warn({ err: error }, "label index refresh failed"),
-        // Other processes stamp last_seen: the `api` role, and any process of a split
-        // deployment on PostgreSQL (a separate `statsd` process, say).
-        { lastSeen: options.role === "api" || config.databaseUrl !== "" },
+        // Only the `api` role, whose series other processes write: following stamps
+        // re-reads every series stamped since the last refresh (all the active
+        // ones after each 30 s flush), a cost `serve` need not pay for its own.
+        { lastSeen: options.role === "api" },
       );
       closers.push(async () => stopLabelRefresh());
     }
