@@ -2,6 +2,7 @@
  * Archive policy rules (spec rest §4): which policy a metric created without
  * `archive_policy_name` gets, by shell-style wildcard on its name.
  */
+import { compareCodePoints } from "./code-points.js";
 import { NoArchivePolicyRuleMatchError } from "./errors.js";
 
 export interface ArchivePolicyRule {
@@ -30,34 +31,6 @@ export function archivePolicyRuleToJSON(rule: ArchivePolicyRule): ArchivePolicyR
     metric_pattern: rule.metricPattern,
     archive_policy_name: rule.archivePolicyName,
   };
-}
-
-/**
- * Compares by Unicode code point, as SQL's binary collation and Python do;
- * JS `<` compares UTF-16 code units, which orders astral characters before
- * U+E000–U+FFFF.
- */
-export function compareCodePoints(a: string, b: string): number {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) {
-    const l = a.charCodeAt(i);
-    const r = b.charCodeAt(i);
-    if (l !== r) return codePointRank(l) - codePointRank(r);
-  }
-  return a.length - b.length;
-}
-
-/**
- * A UTF-16 unit's rank in code-point order at the first unit where two
- * strings differ: surrogates (code points above U+FFFF) rank after every BMP
- * unit, so they move above U+E000–U+FFFF, which move down to make room.
- * Comparing units this way sorts like comparing code points, without
- * iterating code points (sorting label names is on the ingest path).
- */
-function codePointRank(unit: number): number {
-  if (unit >= 0xe000) return unit - 0x800;
-  if (unit >= 0xd800) return unit + 0x2000;
-  return unit;
 }
 
 /**

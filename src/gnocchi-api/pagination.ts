@@ -13,7 +13,7 @@
  */
 
 import type { Context } from "hono";
-import { compareCodePoints } from "../carbonara/archive-policy-rule.js";
+import { compareCodePoints } from "../carbonara/code-points.js";
 import { ArgumentValueError } from "../indexer/errors.js";
 import { type Page, type PaginationOptions, parsePagination } from "../indexer/pagination.js";
 import type { AppEnv } from "./context.js";

@@ -24,7 +24,7 @@
  * (`^(?s:re)$`); an alternation of plain literals is looked up directly,
  * other regexes are tested against the label name's values only.
  */
-import { compareCodePoints } from "../carbonara/archive-policy-rule.js";
+import { compareCodePoints } from "../carbonara/code-points.js";
 import { InvalidLabelMatcherError } from "./errors.js";
 
 export type MatchOp = "=" | "!=" | "=~" | "!~";

@@ -20,7 +20,7 @@
  * Every value travels as a parameter.
  */
 import { createHash } from "node:crypto";
-import { compareCodePoints } from "../carbonara/archive-policy-rule.js";
+import { compareCodePoints } from "../carbonara/code-points.js";
 import type { SqlDriver, SqlExecutor, SqlParam } from "./driver.js";
 import { timestampParam } from "./driver.js";
 import { InvalidLabelSetError } from "./errors.js";

@@ -6,7 +6,7 @@
  * `<measurement>.<field>[@k=v,...]` over the remaining tags sorted by key,
  * with every `/` replaced by `_`. String fields are skipped.
  */
-import { compareCodePoints } from "../carbonara/archive-policy-rule.js";
+import { compareCodePoints } from "../carbonara/code-points.js";
 import type { Micros } from "../carbonara/time.js";
 import { forEachPoint, type InfluxPoint, type Precision } from "./line-protocol.js";
 

@@ -14,7 +14,7 @@
  *   (the resource tag included) under its name made a valid label name; a
  *   tag without value is `"true"`, a repeated tag keeps its last value.
  */
-import { compareCodePoints } from "../carbonara/archive-policy-rule.js";
+import { compareCodePoints } from "../carbonara/code-points.js";
 import { MAX_LABEL_PAIR_BYTES } from "../indexer/label-store.js";
 import { MAX_METRIC_NAME_LENGTH } from "../indexer/metric-insert.js";
 import { resourceIdFromInput } from "../indexer/resource-id.js";

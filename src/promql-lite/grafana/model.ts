@@ -8,7 +8,7 @@
  * Searches compile to parameterized SQL through the indexer's search
  * compiler (the same filters as `/v1/search/resource`).
  */
-import { compareCodePoints } from "../../carbonara/archive-policy-rule.js";
+import { compareCodePoints } from "../../carbonara/code-points.js";
 import { type Credentials, canReadMetric, canReadResource, isAdmin } from "../../indexer/acl.js";
 import type { SqlExecutor } from "../../indexer/driver.js";
 import {

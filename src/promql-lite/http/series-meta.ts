@@ -15,7 +15,7 @@
  * that starts after its previous stamp. Both paths, the index's own answer
  * (admin) and the label sets of the caller's readable metrics, apply it.
  */
-import { compareCodePoints } from "../../carbonara/archive-policy-rule.js";
+import { compareCodePoints } from "../../carbonara/code-points.js";
 import { type Credentials, isAdmin } from "../../indexer/acl.js";
 import type { LabelMatcher, Labels, TimeRange } from "../../indexer/label-index.js";
 import type { LabelStore } from "../../indexer/label-store.js";
