@@ -1,12 +1,8 @@
 /**
- * String order by Unicode code point: the order of SQL's binary collation
+ * String order by Unicode code point, the order of SQL's binary collation
  * and of Python, which Gnocchi's sorted answers and Prometheus' label order
- * follow, where JavaScript's `<` compares UTF-16 code units.
- */
-/**
- * Compares by Unicode code point, as SQL's binary collation and Python do;
- * JS `<` compares UTF-16 code units, which orders astral characters before
- * U+E000–U+FFFF.
+ * follow. JavaScript's `<` compares UTF-16 code units instead, which orders
+ * astral characters before U+E000–U+FFFF.
  */
 export function compareCodePoints(a: string, b: string): number {
   const n = Math.min(a.length, b.length);
