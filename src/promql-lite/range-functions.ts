@@ -87,7 +87,7 @@ export function windowBounds(
       h = 0;
     }
     prevRef = ref;
-    const from = bucket === undefined ? ref - range : windowStart(ref, range, bucket);
+    const from = windowStart(ref, range, bucket);
     while (l < n && ts[l]! < from) l++;
     if (h < l) h = l;
     while (h < n && ts[h]! <= ref) h++;
@@ -202,16 +202,10 @@ function extrapolatedRate(
       h = 0;
     }
     prevRef = rangeEnd;
-    let rangeStart = rangeEnd - range;
-    // The window's length: `range`, unless widened to two buckets.
-    let width = range;
-    if (bucket !== undefined) {
-      const previous = Math.floor(rangeEnd / bucket) * bucket - bucket;
-      if (previous < rangeStart) {
-        rangeStart = previous;
-        width = rangeEnd - previous;
-      }
-    }
+    const rangeStart = windowStart(rangeEnd, range, bucket);
+    // The window's length: `range`, unless widened to two buckets (windowStart
+    // then answers exactly `rangeEnd - range`).
+    const width = rangeStart === rangeEnd - range ? range : rangeEnd - rangeStart;
     while (l < count && ts[l]! < rangeStart) l++;
     if (h < l) h = l;
     while (h < count && ts[h]! <= rangeEnd) h++;
