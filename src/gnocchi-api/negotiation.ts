@@ -1,7 +1,8 @@
 /**
  * `Accept` header negotiation (spec rest §0.3, §0.4): whether a JSON endpoint
  * may answer (else 406), and whether an error body is JSON (only when the
- * client prefers it over text/plain and text/html).
+ * client prefers it over text/plain and text/html). `Accept-Encoding`:
+ * whether a body may be sent gzipped (RFC 9110 §12.5.3).
  */
 
 interface MediaRange {
@@ -10,12 +11,12 @@ interface MediaRange {
   readonly q: number;
 }
 
-function parseAccept(header: string): MediaRange[] {
-  const ranges: MediaRange[] = [];
+/** The elements of a comma-separated header with their `q` (1 when absent, clamped to 0..1). */
+function qualityList(header: string): { readonly token: string; readonly q: number }[] {
+  const list: { token: string; q: number }[] = [];
   for (const part of header.split(",")) {
-    const [mediaType = "", ...params] = part.split(";").map((s) => s.trim());
-    if (mediaType === "") continue;
-    const [type = "", subtype = "*"] = mediaType.toLowerCase().split("/");
+    const [token = "", ...params] = part.split(";").map((s) => s.trim());
+    if (token === "") continue;
     let q = 1;
     for (const param of params) {
       const [name, value] = param.split("=").map((s) => s.trim());
@@ -24,9 +25,16 @@ function parseAccept(header: string): MediaRange[] {
         q = Number.isFinite(parsed) ? Math.min(Math.max(parsed, 0), 1) : 0;
       }
     }
-    ranges.push({ type, subtype, q });
+    list.push({ token: token.toLowerCase(), q });
   }
-  return ranges;
+  return list;
+}
+
+function parseAccept(header: string): MediaRange[] {
+  return qualityList(header).map(({ token, q }) => {
+    const [type = "", subtype = "*"] = token.split("/");
+    return { type, subtype, q };
+  });
 }
 
 /** The quality the header gives `offer` (`type/subtype`): that of the most specific matching range, 0 if none. */
@@ -73,4 +81,20 @@ export function prefersJsonErrors(accept: string | undefined): boolean {
     }
   }
   return best === "application/json";
+}
+
+/**
+ * Whether `Accept-Encoding` gives gzip a quality above 0: `gzip` (or its
+ * old alias `x-gzip`) by name, else `*`. No header: no (the RFC allows any
+ * coding then, but a client that sends none may not decode one).
+ */
+export function acceptsGzip(acceptEncoding: string | undefined): boolean {
+  if (acceptEncoding === undefined) return false;
+  let named: number | undefined;
+  let any: number | undefined;
+  for (const { token, q } of qualityList(acceptEncoding)) {
+    if (token === "gzip" || token === "x-gzip") named = Math.max(named ?? 0, q);
+    else if (token === "*") any = q;
+  }
+  return (named ?? any ?? 0) > 0;
 }

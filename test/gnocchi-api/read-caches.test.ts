@@ -5,6 +5,7 @@
  * drivers (PostgreSQL has no lookup cache, the answers must be the same),
  * and each cache on its own.
  */
+import { gunzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { MetricCache } from "../../src/gnocchi-api/metric-cache.js";
 import { MeasuresBodyCache } from "../../src/gnocchi-api/services/measures-body-cache.js";
@@ -57,29 +58,29 @@ describe("MeasuresBodyCache", () => {
 
   it("gives the kept body for the same series and a new one when a byte differs", () => {
     const cache = new MeasuresBodyCache();
-    const first = cache.body("k", series(many));
-    expect(cache.body("k", series(many))).toBe(first);
+    const first = cache.body("k", series(many)).json;
+    expect(cache.body("k", series(many)).json).toBe(first);
     expect(cache.hits).toBe(1);
     const changed = [...many];
     changed[1_999] = Number.NaN;
-    const again = cache.body("k", series(changed));
+    const again = cache.body("k", series(changed)).json;
     expect(again.toString()).toBe(measuresToJson(series(changed)).toString());
     expect(again.toString().endsWith(", NaN]]")).toBe(true);
     // -0 and 0 are equal numbers but not equal bytes: different bodies.
     const zeros = many.map(() => 0);
-    expect(cache.body("k", series(zeros)).toString()).toContain(", 0.0]");
-    expect(cache.body("k", series(zeros.map(() => -0))).toString()).toContain(", -0.0]");
+    expect(cache.body("k", series(zeros)).json.toString()).toContain(", 0.0]");
+    expect(cache.body("k", series(zeros.map(() => -0))).json.toString()).toContain(", -0.0]");
     // A shifted window is another series.
-    const shifted = cache.body("k", series(changed, 60_000_000));
+    const shifted = cache.body("k", series(changed, 60_000_000)).json;
     expect(shifted.toString()).toBe(measuresToJson(series(changed, 60_000_000)).toString());
   });
 
   it("keeps no copy the caller can change", () => {
     const cache = new MeasuresBodyCache();
     const read = series(many);
-    const first = cache.body("k", read);
+    const first = cache.body("k", read).json;
     read[0]!.values[0] = 42; // the reader's arrays change after the answer
-    const second = cache.body("k", read);
+    const second = cache.body("k", read).json;
     expect(second).not.toBe(first);
     expect(second.toString()).toContain('["1970-01-01T00:00:00+00:00", 60.0, 42.0]');
   });
@@ -89,7 +90,44 @@ describe("MeasuresBodyCache", () => {
     for (let k = 0; k < 50; k++) cache.body(`k${k}`, series(many, k));
     expect(cache.bytes).toBeLessThanOrEqual(2_000_000);
     const small = series([1, 2, 3]);
-    expect(cache.body("s", small)).not.toBe(cache.body("s", small));
+    expect(cache.body("s", small).json).not.toBe(cache.body("s", small).json);
+    expect(cache.body("s", small).gzip).toBeUndefined();
+  });
+
+  it("gzips a kept body off the event loop and gives the gzip with it once ready", async () => {
+    const cache = new MeasuresBodyCache();
+    const first = cache.body("k", series(many));
+    expect(first.gzip).toBeUndefined(); // never waits for the compression
+    const before = cache.bytes;
+    await cache.settled();
+    const hit = cache.body("k", series(many));
+    expect(hit.json).toBe(first.json);
+    expect(hit.gzip).toBeDefined();
+    expect(gunzipSync(hit.gzip!).equals(first.json)).toBe(true);
+    expect(hit.gzip!.length).toBeLessThan(first.json.length / 4);
+    expect(cache.bytes).toBeGreaterThan(before); // the gzip counts against the bound
+    // A changed series gets a new body, and a gzip of that body, not of the old one.
+    const changed = [...many];
+    changed[0] = 7;
+    expect(cache.body("k", series(changed)).gzip).toBeUndefined();
+    await cache.settled();
+    const next = cache.body("k", series(changed));
+    expect(gunzipSync(next.gzip!).equals(measuresToJson(series(changed)))).toBe(true);
+  });
+
+  it("drops the gzip of a body replaced while it was being compressed", async () => {
+    const cache = new MeasuresBodyCache();
+    cache.body("k", series(many));
+    const changed = many.map((v) => v + 1);
+    cache.body("k", series(changed)); // replaces the entry before the first gzip lands
+    await cache.settled();
+    const hit = cache.body("k", series(changed));
+    expect(gunzipSync(hit.gzip!).equals(hit.json)).toBe(true);
+    expect(hit.json.equals(measuresToJson(series(changed)))).toBe(true);
+    // Only the kept entry's body, series and gzip are counted: not the orphaned first gzip.
+    expect(cache.bytes).toBe(
+      hit.json.buffer.byteLength + many.length * 16 + hit.gzip!.buffer.byteLength,
+    );
   });
 });
 
@@ -199,6 +237,39 @@ describeDrivers(
     it("writes every body, the same, when the size is 0", async () => {
       await readTwice(uncached);
       expect(await scrape(uncached)).toEqual([]);
+    });
+
+    it("sends a kept body gzipped to a client that accepts gzip, and plain to one that does not", async () => {
+      const m = await cached.request("POST", "/v1/metric", {
+        body: { archive_policy_name: "body-cached" },
+      });
+      const { id } = (await m.json()) as { id: string };
+      await cached.request("POST", `/v1/metric/${id}/measures`, { body: measuresBody });
+      const path = `/v1/metric/${id}/measures`;
+      const plain = await cached.request("GET", `${path}?refresh=true`);
+      const text = await plain.text();
+      expect(plain.headers.get("content-encoding")).toBeNull();
+      expect(plain.headers.get("vary")).toBe("Accept-Encoding");
+      // The gzip is made in the background after the first read: ask until it is there.
+      let zipped: Response | undefined;
+      for (let i = 0; i < 100 && zipped === undefined; i++) {
+        const r = await cached.request("GET", path, {
+          headers: { "accept-encoding": "gzip, deflate" },
+        });
+        if (r.headers.get("content-encoding") === "gzip") zipped = r;
+        else {
+          expect(await r.text()).toBe(text);
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+      }
+      expect(zipped).toBeDefined();
+      const bytes = Buffer.from(await zipped!.arrayBuffer());
+      expect(gunzipSync(bytes).toString()).toBe(text);
+      const refused = await cached.request("GET", path, {
+        headers: { "accept-encoding": "gzip;q=0, identity" },
+      });
+      expect(refused.headers.get("content-encoding")).toBeNull();
+      expect(await refused.text()).toBe(text);
     });
   },
   { upgrade: { createDefaultPolicies: false } },

@@ -3,7 +3,11 @@ import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { basicAuthUser } from "../../src/gnocchi-api/auth.js";
 import { pythonFloat, pythonJson } from "../../src/gnocchi-api/json.js";
-import { acceptsJson, prefersJsonErrors } from "../../src/gnocchi-api/negotiation.js";
+import {
+  acceptsGzip,
+  acceptsJson,
+  prefersJsonErrors,
+} from "../../src/gnocchi-api/negotiation.js";
 import { isAllowed } from "../../src/gnocchi-api/policy.js";
 import { pythonQuote } from "../../src/gnocchi-api/urls.js";
 import { voluptuousError } from "../../src/gnocchi-api/validation.js";
@@ -47,6 +51,22 @@ describe("Accept negotiation", () => {
     ["text/plain; q=0.5, application/json", true],
     ["image/png", false],
   ])("prefersJsonErrors(%s) = %s", (accept, json) => expect(prefersJsonErrors(accept)).toBe(json));
+
+  it.each([
+    [undefined, false],
+    ["", false],
+    ["identity", false],
+    ["gzip, deflate", true], // python-requests
+    ["gzip", true], // Go's net/http
+    ["GZIP;Q=0.5", true],
+    ["x-gzip", true],
+    ["gzip;q=0", false],
+    ["gzip;q=0, *", false],
+    ["*", true],
+    ["*;q=0", false],
+    ["deflate, br", false],
+    ["br, gzip;q=0.1", true],
+  ])("acceptsGzip(%s) = %s", (header, ok) => expect(acceptsGzip(header)).toBe(ok));
 });
 
 describe("voluptuous texts", () => {

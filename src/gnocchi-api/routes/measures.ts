@@ -9,6 +9,7 @@ import { DEFAULT_REFRESH_TIMEOUT_MS } from "../../storage/aggregate-reader.js";
 import { readJsonBody } from "../body.js";
 import type { AppEnv } from "../context.js";
 import { badRequest } from "../errors.js";
+import { acceptsGzip } from "../negotiation.js";
 import { enforce } from "../policy.js";
 import { noContent } from "../responses.js";
 import { MeasuresInputError, parseMeasures } from "../schemas/measures.js";
@@ -31,7 +32,11 @@ export async function postMeasures(c: Context<AppEnv>, metric: MetricDetail): Pr
   return noContent(202);
 }
 
-/** `GET`: the aggregates, written straight as JSON (NaN and Infinity as Python's tokens). */
+/**
+ * `GET`: the aggregates, written straight as JSON (NaN and Infinity as
+ * Python's tokens); gzipped when the client accepts it and a kept body has
+ * its gzip ready.
+ */
 export async function getMeasures(c: Context<AppEnv>, metric: MetricDetail): Promise<Response> {
   enforce(c, "get measures", detailedMetricJSON(metric));
   const query = parseMeasuresQuery((name) => c.req.query(name));
@@ -41,8 +46,13 @@ export async function getMeasures(c: Context<AppEnv>, metric: MetricDetail): Pro
       ? DEFAULT_REFRESH_TIMEOUT_MS
       : options.operationTimeout * 1000;
   const body = await readMeasures(storage, measuresBodies, metric, query, timeoutMs);
-  return new Response(c.req.method === "HEAD" ? null : body, {
+  const zipped = body.gzip !== undefined && acceptsGzip(c.req.header("accept-encoding"));
+  return new Response(c.req.method === "HEAD" ? null : zipped ? body.gzip : body.json, {
     status: 200,
-    headers: { "Content-Type": "application/json" },
+    headers: {
+      "Content-Type": "application/json",
+      Vary: "Accept-Encoding",
+      ...(zipped ? { "Content-Encoding": "gzip" } : {}),
+    },
   });
 }

@@ -13,7 +13,7 @@ import { HttpError, notFound } from "../errors.js";
 import { parseBool } from "../query.js";
 import type { Measures } from "../schemas/measures.js";
 import { granularitiesToRead, type MeasuresQuery } from "../schemas/measures-query.js";
-import type { MeasuresBodyCache } from "./measures-body-cache.js";
+import type { MeasuresBody, MeasuresBodyCache } from "./measures-body-cache.js";
 import { type MeasuresSeries, measuresToJson } from "./measures-json.js";
 
 /** Stores the measures durably (nothing to do for an empty list). */
@@ -111,7 +111,8 @@ export async function readAggregates(
 /**
  * `GET .../measures` as a JSON body: `[[timestamp, granularity, value], ...]`,
  * coarsest granularity first; `[]` for a metric never processed. `bodies`
- * (absent: none) gives back a body written before for the very same series.
+ * (absent: none) gives back a body written before for the very same series,
+ * with its gzip once that is ready.
  * @throws HttpError 404 (policy checks), 400 (bad `refresh`), 503 (refresh timeout)
  */
 export async function readMeasures(
@@ -120,7 +121,7 @@ export async function readMeasures(
   metric: MetricWithPolicy,
   query: MeasuresQuery,
   refreshTimeoutMs: number,
-): Promise<Buffer> {
+): Promise<MeasuresBody> {
   const granularities = checkAggregations(metric, query);
   if (query.refresh !== undefined && parseBool("refresh", query.refresh)) {
     await refreshMetric(storage, metric.id, refreshTimeoutMs);
@@ -132,7 +133,7 @@ export async function readMeasures(
     ...(query.stop === undefined ? {} : { stop: query.stop }),
     ...(query.resample === undefined ? {} : { resample: query.resample }),
   });
-  if (bodies === undefined) return measuresToJson(series);
+  if (bodies === undefined) return { json: measuresToJson(series), gzip: undefined };
   // Which entry to compare with; the body cache checks the series themselves.
   const key = `${metric.id} ${query.aggregation} ${granularities} ${query.start} ${query.stop} ${query.resample}`;
   return bodies.body(key, series);
