@@ -3,11 +3,7 @@ import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { basicAuthUser } from "../../src/gnocchi-api/auth.js";
 import { pythonFloat, pythonJson } from "../../src/gnocchi-api/json.js";
-import {
-  acceptsGzip,
-  acceptsJson,
-  prefersJsonErrors,
-} from "../../src/gnocchi-api/negotiation.js";
+import { acceptsGzip, acceptsJson, prefersJsonErrors } from "../../src/gnocchi-api/negotiation.js";
 import { isAllowed } from "../../src/gnocchi-api/policy.js";
 import { pythonQuote } from "../../src/gnocchi-api/urls.js";
 import { voluptuousError } from "../../src/gnocchi-api/validation.js";
