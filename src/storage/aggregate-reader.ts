@@ -28,7 +28,13 @@ import { canonicalMetricId } from "./common.js";
 import type { Backlog, IncomingStore } from "./incoming.js";
 import type { MetricProcessor } from "./metric-processor.js";
 import { acquireSacks, type SackLocks, SackLockTimeoutError } from "./sack-lock.js";
-import { assembledKey, type SeriesCache, splitCacheKey, tailKey } from "./series-cache.js";
+import {
+  type AssembledSerie,
+  assembledKey,
+  type SeriesCache,
+  splitCacheKey,
+  tailKey,
+} from "./series-cache.js";
 import type { CorruptionReporter } from "./series-corruption.js";
 
 /** `[api] operation_timeout` (spec §10.5). */
@@ -145,7 +151,7 @@ export class AggregateReader {
     const aKey = assembledKey(id, method, granularity);
     const assembled = this.cache.getAssembled(aKey, generation);
     let serie: TimeSerie;
-    if (assembled !== undefined && sameKeys(assembled.keys, keys)) {
+    if (assembled !== undefined && covers(assembled, keys, lo, hi)) {
       // Warm: the points of the wanted splits are a slice of the assembled series.
       this.stats.assembledHits++;
       serie = sliceSerie(assembled.serie, lo, hi + splitSpan(granularity));
@@ -258,12 +264,15 @@ export class AggregateReader {
     const present: TimeSerie[] = [];
     for (const p of parts) if (p !== undefined) present.push(p);
     const serie = concatSeries(present);
-    if (present.length === keys.length) {
-      // Every split, all intact: later reads of this aggregation slice this one.
+    if (present.length === wanted.length && wanted.length > 0) {
+      // Every wanted split, all intact: later reads of them (or of fewer) slice
+      // this one; a dashboard's last day is the newest splits of a longer archive.
       const stored = this.cache.putAssembled(id, assembledKey(id, method, granularity), {
         serie,
         generation,
         keys: [...keys],
+        firstKey: wanted[0]!.key,
+        lastKey: wanted[wanted.length - 1]!.key,
       });
       // Its splits only serve to rebuild it after a change: they go before anything else.
       if (stored)
@@ -366,8 +375,18 @@ function hasNaN(values: Float64Array): boolean {
   return false;
 }
 
-function sameKeys(a: readonly number[], b: readonly number[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+/**
+ * Whether `a` holds every split a read of keys [lo, hi] wants: the aggregation
+ * still has exactly the keys it was assembled from, and those in [lo, hi] lie
+ * within the run it holds.
+ */
+function covers(a: AssembledSerie, keys: readonly number[], lo: number, hi: number): boolean {
+  const kept = a.keys;
+  if (kept.length !== keys.length) return false;
+  for (let i = 0; i < kept.length; i++) {
+    const k = keys[i]!;
+    if (kept[i] !== k) return false;
+    if (k >= lo && k <= hi && (k < a.firstKey || k > a.lastKey)) return false;
+  }
   return true;
 }

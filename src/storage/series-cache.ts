@@ -35,7 +35,11 @@ export const DEFAULT_CACHE_BYTES = 256 * 1024 * 1024;
 export interface AssembledSerie {
   readonly serie: TimeSerie;
   readonly generation: number;
+  /** Every split key of the aggregation when it was assembled. */
   readonly keys: readonly number[];
+  /** The first and last of `keys` whose splits it holds (all of them, or the run a windowed read wanted). */
+  readonly firstKey: number;
+  readonly lastKey: number;
   /** What PromQL reads of it, added by its first PromQL read (see AggregateReader.getMillis). */
   readonly millis?: MillisView;
 }

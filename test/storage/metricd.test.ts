@@ -127,6 +127,32 @@ describe("metric processor", () => {
     await e.close();
   });
 
+  it("keeps the newest splits a windowed read assembled, and reads a wider window afresh", async () => {
+    const catalog = new InMemoryMetricCatalog();
+    const id = uuidOf(61);
+    catalog.add(id, UNLIMITED);
+    const { e } = await engine(catalog);
+    const all = regular(T0, 3 * 3600, S, (i) => i / 2);
+    await e.incoming.append([measureBatch(id, all.timestamps, all.values)]);
+    await processAll(e);
+    const window = (from: number) =>
+      e.reader.getMeasures({ metricId: id, method: "sum", granularity: S, timespan: null, from });
+    const points = (from: number) => Array.from(all.timestamps.filter((t) => t >= from));
+    // The last two splits (a dashboard's recent range): the second read slices the first's.
+    const recent = T0 + 4000 * S;
+    expect(Array.from((await window(recent))!.timestamps)).toEqual(points(recent));
+    const hits = e.reader.stats.assembledHits;
+    expect(Array.from((await window(recent))!.timestamps)).toEqual(points(recent));
+    const newest = T0 + 10_000 * S; // fewer splits: also inside what is kept
+    expect(Array.from((await window(newest))!.timestamps)).toEqual(points(newest));
+    expect(e.reader.stats.assembledHits).toBe(hits + 2);
+    // A wider window is not inside it: read from the splits, every point there.
+    const wide = await window(T0);
+    expect(e.reader.stats.assembledHits).toBe(hits + 2);
+    expect(Array.from(wide!.values)).toEqual(Array.from(all.values));
+    await e.close();
+  });
+
   it("aggregates incrementally, in any batching, exactly like one pass over all measures", async () => {
     const catalog = new InMemoryMetricCatalog();
     const ids = [uuidOf(1), uuidOf(2), uuidOf(7)];
