@@ -195,11 +195,17 @@ function extrapolatedRate(
   let l = 0;
   let h = 0;
   let prevRef = Number.NEGATIVE_INFINITY;
+  // The first counter reset (vs[r] < vs[r − 1]) after the window's first
+  // sample: a window ending before it has none, and its change is last − first
+  // without the per-sample loop. Moves forward with `l`, so each sample is
+  // looked at once per pass.
+  let reset = 1;
   for (let i = 0; i < refs.length; i++) {
     const rangeEnd = refs[i]!;
     if (rangeEnd < prevRef) {
       l = 0;
       h = 0;
+      reset = 1;
     }
     prevRef = rangeEnd;
     const rangeStart = windowStart(rangeEnd, range, bucket);
@@ -215,6 +221,10 @@ function extrapolatedRate(
     const last = vs[h - 1]!;
     let result = last - first;
     if (isCounter) {
+      if (reset <= l) reset = l + 1;
+      while (reset < count && !(vs[reset]! < vs[reset - 1]!)) reset++;
+    }
+    if (isCounter && reset < h) {
       let prev = first;
       for (let k = l + 1; k < h; k++) {
         const cur = vs[k]!;
