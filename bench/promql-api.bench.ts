@@ -15,7 +15,8 @@
  * 1 s for a day, 1 min for 8 days, 1 h for a year; samples every 60 s for
  * the last day, hourly for the rest of the year, about 10,000 per series) and is processed by a warm-up query
  * (pending measures of the selected series are processed first).
- * `BENCH_PROMQL_API_DIR=<dir>` keeps the data set there for the next run.
+ * `BENCH_PROMQL_API_DIR=<dir>` keeps the data set there for the next run;
+ * `BENCH_STORAGE_CACHE_MB` sets `storage.cache_size` (default 256).
  */
 import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
@@ -206,6 +207,9 @@ export async function run(): Promise<void> {
       host: "127.0.0.1",
       port: 0,
       statsdEnabled: false,
+      ...(process.env.BENCH_STORAGE_CACHE_MB
+        ? { storageCacheSize: Number(process.env.BENCH_STORAGE_CACHE_MB) }
+        : {}),
     },
     { role: "serve", version: "bench", logger: pino({ level: "silent" }) },
   );

@@ -176,8 +176,16 @@ export class AggregateReader {
     const key = assembledKey(id, query.method, query.granularity);
     const a = this.cache.getAssembled(key, this.cache.generation(id));
     const us = a?.serie.timestamps;
-    // The result maps onto the cached times only when it is a view of that very series.
-    if (a === undefined || us === undefined || r.timestamps.buffer !== us.buffer)
+    // The result maps onto the cached times only when it is a view of that very
+    // series. A windowed read's run of splits (a dashboard's last day) is
+    // converted slice by slice instead: ms times for all of it would cost the
+    // cache half as much again as the run itself, for a few points read.
+    if (
+      a === undefined ||
+      us === undefined ||
+      r.timestamps.buffer !== us.buffer ||
+      (a.millis === undefined && !holdsAll(a))
+    )
       return {
         timestamps: microsToMillis(r.timestamps),
         values: r.values,
@@ -373,6 +381,11 @@ function microsToMillis(us: Float64Array): Float64Array {
 function hasNaN(values: Float64Array): boolean {
   for (let i = 0; i < values.length; i++) if (Number.isNaN(values[i]!)) return true;
   return false;
+}
+
+/** Whether `a` holds every split of its aggregation (not only a windowed read's run). */
+function holdsAll(a: AssembledSerie): boolean {
+  return a.firstKey === a.keys[0] && a.lastKey === a.keys[a.keys.length - 1];
 }
 
 /**
