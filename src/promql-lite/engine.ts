@@ -29,7 +29,7 @@ import {
 } from "./parser/ast.js";
 import { FUNCTIONS } from "./parser/functions.js";
 import { parseExpr, typeOf } from "./parser/parse.js";
-import { RANGE_FUNCTIONS, type StepWindows, windowBounds } from "./range-functions.js";
+import { newRateMemo, RANGE_FUNCTIONS, type StepWindows, windowBounds } from "./range-functions.js";
 import { sourceMatcher } from "./regex.js";
 import type { QueryResult } from "./result.js";
 import { instantSelector, referenceTimes, toRaw, withoutStale } from "./selectors.js";
@@ -587,6 +587,7 @@ class Evaluator {
       range: arg.range,
       arg1: scalars[0],
       arg2: scalars[1],
+      rateMemo: newRateMemo(),
     };
     for (const s of arg.series) {
       checkLimits(this.state, "expression evaluation");

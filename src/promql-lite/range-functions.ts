@@ -37,6 +37,8 @@ export interface StepWindows {
   /** Scalar arguments per step (quantile_over_time's φ, predict_linear's duration, holt_winters' factors). */
   readonly arg1: Float64Array | undefined;
   readonly arg2: Float64Array | undefined;
+  /** rate/increase/delta's windows of the last series, for the next one with the same times. */
+  readonly rateMemo: RateMemo;
 }
 
 /** Evaluates a range function at every step of one series; true when any step got a value. */
@@ -158,6 +160,81 @@ function perWindow(f: WindowFunction, widen = false): RangeFunction {
 }
 
 /**
+ * What `extrapolatedRate` learnt from one series' sample times, for the next
+ * series with the same times (every series of a downsampled archive without
+ * gaps has the same bucket starts): per step the window's sample range in
+ * `StepWindows.lo`/`hi`, its extrapolation factor without a zero-point clamp,
+ * and the first/result ratio above which no clamp can apply. Filled as a side
+ * effect of walking the first series; later series then only read values.
+ */
+export interface RateMemo {
+  ts: Float64Array | undefined;
+  bucket: number | undefined;
+  isRate: boolean;
+  factors: Float64Array;
+  zeroBounds: Float64Array;
+}
+
+export function newRateMemo(): RateMemo {
+  return {
+    ts: undefined,
+    bucket: undefined,
+    isRate: false,
+    factors: new Float64Array(0),
+    zeroBounds: new Float64Array(0),
+  };
+}
+
+const bytesOf = (a: Float64Array): Buffer => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+
+function sameTimes(memo: RateMemo, ts: Float64Array): boolean {
+  const kept = memo.ts;
+  if (kept === ts) return true;
+  const n = ts.length;
+  return (
+    kept !== undefined &&
+    kept.length === n &&
+    n > 0 &&
+    kept[0] === ts[0] &&
+    kept[n - 1] === ts[n - 1] &&
+    bytesOf(kept).equals(bytesOf(ts))
+  );
+}
+
+/**
+ * Prometheus' extrapolation of a window's change to its ends (functions.go
+ * extrapolatedRate), as the factor to multiply the change by. Gaps in ms;
+ * `durationToZero` in s, +Infinity for no clamp.
+ */
+function extrapolationFactor(
+  startGap: number,
+  endGap: number,
+  span: number,
+  n: number,
+  durationToZero: number,
+  width: number,
+  range: number,
+  isRate: boolean,
+): number {
+  let durationToStart = startGap / 1000;
+  const durationToEnd = endGap / 1000;
+  const sampledInterval = span / 1000;
+  const averageBetween = sampledInterval / (n - 1);
+  // A counter cannot go below zero: do not extrapolate past its zero point.
+  if (durationToZero < durationToStart) durationToStart = durationToZero;
+  const threshold = averageBetween * 1.1;
+  let extrapolateTo = sampledInterval;
+  extrapolateTo += durationToStart < threshold ? durationToStart : averageBetween / 2;
+  extrapolateTo += durationToEnd < threshold ? durationToEnd : averageBetween / 2;
+  let factor = extrapolateTo / sampledInterval;
+  if (width === range) {
+    if (isRate) factor /= range / 1000;
+  } else if (isRate) factor /= width / 1000;
+  else factor *= range / width;
+  return factor;
+}
+
+/**
  * rate, increase and delta: the change over the window (counter resets
  * added back for counters), extrapolated towards the window's ends.
  *
@@ -175,12 +252,39 @@ function extrapolatedRate(
   isCounter: boolean,
   isRate: boolean,
 ): boolean {
+  const memo = w.rateMemo;
+  if (
+    memo.bucket === s.bucketWidth &&
+    memo.isRate === isRate &&
+    memo.factors.length === w.refs.length &&
+    sameTimes(memo, s.timestamps)
+  ) {
+    return rateFromMemo(s, w, out, present, isCounter, isRate);
+  }
+  return rateWalk(s, w, out, present, isCounter, isRate);
+}
+
+/** extrapolatedRate over windows found by two pointers; leaves what it found in `w.rateMemo`. */
+function rateWalk(
+  s: RawSeries,
+  w: StepWindows,
+  out: Float64Array,
+  present: Uint8Array,
+  isCounter: boolean,
+  isRate: boolean,
+): boolean {
   const ts = s.timestamps;
   const vs = s.values;
   const bucket = s.bucketWidth;
-  const { refs, range } = w;
-  const rangeSeconds = range / 1000;
+  const { refs, range, lo, hi, rateMemo: memo } = w;
   const count = ts.length;
+  const steps = refs.length;
+  memo.ts = undefined; // until the walk is complete
+  if (memo.factors.length !== steps) {
+    memo.factors = new Float64Array(steps);
+    memo.zeroBounds = new Float64Array(steps);
+  }
+  const { factors, zeroBounds } = memo;
   let any = false;
   // The window gaps (ms), sample count and length of the last factor computed
   // without a zero-point clamp, and that factor: with regular samples most
@@ -200,7 +304,7 @@ function extrapolatedRate(
   // without the per-sample loop. Moves forward with `l`, so each sample is
   // looked at once per pass.
   let reset = 1;
-  for (let i = 0; i < refs.length; i++) {
+  for (let i = 0; i < steps; i++) {
     const rangeEnd = refs[i]!;
     if (rangeEnd < prevRef) {
       l = 0;
@@ -215,6 +319,8 @@ function extrapolatedRate(
     while (l < count && ts[l]! < rangeStart) l++;
     if (h < l) h = l;
     while (h < count && ts[h]! <= rangeEnd) h++;
+    lo[i] = l;
+    hi[i] = h;
     const n = h - l;
     if (n < 2) continue;
     const first = vs[l]!;
@@ -223,25 +329,18 @@ function extrapolatedRate(
     if (isCounter) {
       if (reset <= l) reset = l + 1;
       while (reset < count && !(vs[reset]! < vs[reset - 1]!)) reset++;
-    }
-    if (isCounter && reset < h) {
-      let prev = first;
-      for (let k = l + 1; k < h; k++) {
-        const cur = vs[k]!;
-        if (cur < prev) result += prev;
-        prev = cur;
-      }
+      if (reset < h) result = withResets(vs, l, h, result);
     }
     const startGap = ts[l]! - rangeStart;
     const endGap = rangeEnd - ts[h - 1]!;
     const span = ts[h - 1]! - ts[l]!;
+    zeroBounds[i] = (startGap * (1 + 1e-9)) / span;
     // Whether a counter's zero point may come after the window's start, i.e.
     // span·first/result < startGap (see below); when clearly not, skip that division.
     const mayClamp =
       isCounter && result > 0 && first >= 0 && !(span * first > startGap * result * (1 + 1e-9));
     let factor: number;
     if (
-      !mayClamp &&
       startGap === sameStartGap &&
       endGap === sameEndGap &&
       span === sameSpan &&
@@ -251,38 +350,96 @@ function extrapolatedRate(
       // Regular samples: the same gaps as the previous window give the same factor, bit for bit.
       factor = sameFactor;
     } else {
-      let durationToStart = startGap / 1000;
-      const durationToEnd = endGap / 1000;
-      const sampledInterval = span / 1000;
-      const averageBetween = sampledInterval / (n - 1);
-      if (mayClamp) {
-        // A counter cannot go below zero: do not extrapolate past its zero point.
-        const durationToZero = sampledInterval * (first / result);
-        if (durationToZero < durationToStart) durationToStart = durationToZero;
-      }
-      const threshold = averageBetween * 1.1;
-      let extrapolateTo = sampledInterval;
-      extrapolateTo += durationToStart < threshold ? durationToStart : averageBetween / 2;
-      extrapolateTo += durationToEnd < threshold ? durationToEnd : averageBetween / 2;
-      factor = extrapolateTo / sampledInterval;
-      if (width === range) {
-        if (isRate) factor /= rangeSeconds;
-      } else if (isRate) factor /= width / 1000;
-      else factor *= range / width;
-      if (!mayClamp) {
-        sameStartGap = startGap;
-        sameEndGap = endGap;
-        sameSpan = span;
-        sameCount = n;
-        sameWidth = width;
-        sameFactor = factor;
-      }
+      factor = extrapolationFactor(startGap, endGap, span, n, Infinity, width, range, isRate);
+      sameStartGap = startGap;
+      sameEndGap = endGap;
+      sameSpan = span;
+      sameCount = n;
+      sameWidth = width;
+      sameFactor = factor;
+    }
+    factors[i] = factor;
+    if (mayClamp) {
+      const durationToZero = (span / 1000) * (first / result);
+      factor = extrapolationFactor(startGap, endGap, span, n, durationToZero, width, range, isRate);
+    }
+    out[i] = result * factor;
+    present[i] = 1;
+    any = true;
+  }
+  memo.ts = ts;
+  memo.bucket = bucket;
+  memo.isRate = isRate;
+  return any;
+}
+
+/** extrapolatedRate for a series with the sample times `w.rateMemo` holds: values only. */
+function rateFromMemo(
+  s: RawSeries,
+  w: StepWindows,
+  out: Float64Array,
+  present: Uint8Array,
+  isCounter: boolean,
+  isRate: boolean,
+): boolean {
+  const ts = s.timestamps;
+  const vs = s.values;
+  const { refs, range, lo, hi } = w;
+  const { factors, zeroBounds } = w.rateMemo;
+  const count = ts.length;
+  let any = false;
+  let reset = 1;
+  let prevL = -1;
+  for (let i = 0; i < refs.length; i++) {
+    const l = lo[i]!;
+    const h = hi[i]!;
+    if (h - l < 2) continue;
+    const first = vs[l]!;
+    const last = vs[h - 1]!;
+    let result = last - first;
+    if (isCounter) {
+      if (l < prevL || reset <= l) reset = l + 1;
+      prevL = l;
+      while (reset < count && !(vs[reset]! < vs[reset - 1]!)) reset++;
+      if (reset < h) result = withResets(vs, l, h, result);
+    }
+    let factor = factors[i]!;
+    // The walk's zero-point test, with a margin: only a window that may clamp pays for it.
+    if (isCounter && result > 0 && first >= 0 && !(first > result * zeroBounds[i]!)) {
+      const rangeStart = windowStart(refs[i]!, range, s.bucketWidth);
+      const rangeEnd = refs[i]!;
+      const width = rangeStart === rangeEnd - range ? range : rangeEnd - rangeStart;
+      const startGap = ts[l]! - rangeStart;
+      const span = ts[h - 1]! - ts[l]!;
+      const durationToZero = (span / 1000) * (first / result);
+      factor = extrapolationFactor(
+        startGap,
+        rangeEnd - ts[h - 1]!,
+        span,
+        h - l,
+        durationToZero,
+        width,
+        range,
+        isRate,
+      );
     }
     out[i] = result * factor;
     present[i] = 1;
     any = true;
   }
   return any;
+}
+
+/** The change over [l, h) with each counter reset's previous value added back. */
+function withResets(vs: Float64Array, l: number, h: number, change: number): number {
+  let result = change;
+  let prev = vs[l]!;
+  for (let k = l + 1; k < h; k++) {
+    const cur = vs[k]!;
+    if (cur < prev) result += prev;
+    prev = cur;
+  }
+  return result;
 }
 
 function instantValue(

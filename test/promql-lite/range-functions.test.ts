@@ -2,12 +2,18 @@
  * rate, increase and delta against a plain transcription of Prometheus'
  * extrapolatedRate (promql/functions.go, 2.42): one window at a time, every
  * sample of the window looked at. The engine walks the windows with two
- * pointers, reuses the extrapolation factor of regular windows and skips the
- * counter-reset loop for windows with no reset; the answers must be the same
- * bit for bit, over counters with and without resets, gaps and NaNs.
+ * pointers, reuses the extrapolation factor of regular windows, skips the
+ * counter-reset loop for windows with no reset, and evaluates a series with
+ * the same times as the previous one from what that one's walk left; the
+ * answers must be the same bit for bit, over counters with and without
+ * resets, zero points inside windows, gaps and NaNs.
  */
 import { describe, expect, it } from "vitest";
-import { RANGE_FUNCTIONS, type StepWindows } from "../../src/promql-lite/range-functions.js";
+import {
+  newRateMemo,
+  RANGE_FUNCTIONS,
+  type StepWindows,
+} from "../../src/promql-lite/range-functions.js";
 import type { RawSeries } from "../../src/promql-lite/value.js";
 import { prng } from "../support/prng.js";
 
@@ -92,6 +98,8 @@ describe("rate, increase and delta equal Prometheus' window-by-window arithmetic
         const first = s.timestamps[0]! - range / 2;
         const steps = Math.ceil((s.timestamps[s.timestamps.length - 1]! - first) / step) + 2;
         const refs = Float64Array.from({ length: steps }, (_, i) => first + i * step);
+        // Reference times going back (as with `@`): every walk starts again.
+        if (seed % 4 === 0) refs.reverse();
         const w: StepWindows = {
           lo: new Int32Array(steps),
           hi: new Int32Array(steps),
@@ -100,14 +108,25 @@ describe("rate, increase and delta equal Prometheus' window-by-window arithmetic
           range,
           arg1: undefined,
           arg2: undefined,
+          rateMemo: newRateMemo(),
         };
-        const out = new Float64Array(steps);
-        const present = new Uint8Array(steps);
-        fn(s, w, out, present);
-        for (let i = 0; i < steps; i++) {
-          const want = reference(s.timestamps, s.values, refs[i]!, range, isCounter, isRate);
-          expect(present[i] === 1 ? out[i] : undefined, `seed ${seed} step ${i}`).toBe(want);
-          if (want !== undefined) windows++;
+        // Then series with the same times (the same array, and a copy) and other
+        // values: evaluated from what the first one's walk left in rateMemo.
+        const same = [s, { ...counter(seed + 500, 400, interval), timestamps: s.timestamps }];
+        same.push({ ...counter(seed + 900, 400, interval), timestamps: s.timestamps.slice() });
+        for (const [k, series] of same.entries()) {
+          const out = new Float64Array(steps);
+          const present = new Uint8Array(steps);
+          fn(series, w, out, present);
+          if (k === 0) expect(w.rateMemo.ts).toBe(s.timestamps);
+          for (let i = 0; i < steps; i++) {
+            const want = reference(s.timestamps, series.values, refs[i]!, range, isCounter, isRate);
+            expect(
+              present[i] === 1 ? out[i] : undefined,
+              `seed ${seed} series ${k} step ${i}`,
+            ).toBe(want);
+            if (want !== undefined) windows++;
+          }
         }
       }
       // The cases hold what the shortcuts skip: many windows, and counter resets.
