@@ -17,6 +17,7 @@ import {
   STALE_NAN,
   toPrometheusData,
 } from "../../src/promql-lite/index.js";
+import { prometheusDataJson } from "../../src/promql-lite/result.js";
 
 const MIN = 60_000;
 
@@ -139,6 +140,33 @@ describe("results", () => {
     expect(await printed("-1/0")).toBe("-Inf");
     expect(await printed("0/0")).toBe("NaN");
     expect(await printed("0.1+0.2")).toBe("0.30000000000000004");
+  });
+
+  it("writes matrix bytes equal to JSON.stringify of the API shape", () => {
+    const values = Float64Array.of(
+      1,
+      0.25,
+      1e-7,
+      1.5e21,
+      Number.NaN,
+      Infinity,
+      -Infinity,
+      -0,
+      0.1 + 0.2,
+    );
+    const timestamps = Float64Array.from(values, (_, i) => 1_700_000_000_000 + i * 1_500.5);
+    const r: QueryResult = {
+      resultType: "matrix",
+      result: [
+        { metric: { __name__: "x", mode: "idle" }, timestamps, values },
+        { metric: { host: 'h"ö\\\n€😀' }, timestamps: timestamps.subarray(0, 1), values },
+        { metric: {}, timestamps: new Float64Array(0), values: new Float64Array(0) },
+      ],
+    };
+    const bytes = prometheusDataJson(r);
+    expect(bytes.toString("utf8")).toBe(JSON.stringify(toPrometheusData(r)));
+    const empty: QueryResult = { resultType: "matrix", result: [] };
+    expect(prometheusDataJson(empty).toString()).toBe(JSON.stringify(toPrometheusData(empty)));
   });
 
   it("keeps the order of sort() and topk() in instant results", async () => {

@@ -86,16 +86,19 @@ export function errorReply(error: PromApiError): Response {
   );
 }
 
-/** `data` already serialized (large query results are written as text directly). */
+/** `data` already serialized (large query results are written as JSON bytes directly). */
 export class JsonText {
-  constructor(readonly text: string) {}
+  constructor(readonly bytes: Buffer) {}
 }
+
+const SUCCESS_OPEN = Buffer.from('{"status":"success","data":');
+const SUCCESS_CLOSE = Buffer.from("}");
 
 /** The reply of a successful call. */
 export function successReply(data: unknown): Response {
   const body =
     data instanceof JsonText
-      ? `{"status":"success","data":${data.text}}`
+      ? Buffer.concat([SUCCESS_OPEN, data.bytes, SUCCESS_CLOSE])
       : JSON.stringify({ status: "success", data });
   return new Response(body, {
     status: 200,
