@@ -167,7 +167,9 @@ export class AggregateReader {
    * cache (8 bytes per point more), so a dashboard refreshing the same
    * panels slices them instead of converting every point of every series
    * each time (for 1,000 series over a year at 1 h that conversion was a
-   * fifth of the query).
+   * fifth of the query). Of a windowed read's run of splits (a dashboard's
+   * last day) only the points read are kept in ms: all of it would cost the
+   * cache half as much again as the run itself, for a few points read.
    */
   async getMillis(query: Omit<AggregateQuery, "resample">): Promise<MillisResult | undefined> {
     const r = await this.getMeasures(query);
@@ -176,29 +178,29 @@ export class AggregateReader {
     const key = assembledKey(id, query.method, query.granularity);
     const a = this.cache.getAssembled(key, this.cache.generation(id));
     const us = a?.serie.timestamps;
-    // The result maps onto the cached times only when it is a view of that very
-    // series. A windowed read's run of splits (a dashboard's last day) is
-    // converted slice by slice instead: ms times for all of it would cost the
-    // cache half as much again as the run itself, for a few points read.
-    if (
-      a === undefined ||
-      us === undefined ||
-      r.timestamps.buffer !== us.buffer ||
-      (a.millis === undefined && !holdsAll(a))
-    )
+    // The result maps onto the cached times only when it is a view of that very series.
+    if (a === undefined || us === undefined || r.timestamps.buffer !== us.buffer)
       return {
         timestamps: microsToMillis(r.timestamps),
         values: r.values,
         nanFree: !hasNaN(r.values),
       };
+    const offset = (r.timestamps.byteOffset - us.byteOffset) / 8;
+    const length = r.timestamps.length;
     let millis = a.millis;
-    if (millis === undefined) {
-      millis = { timestamps: microsToMillis(us), nanFree: !hasNaN(a.serie.values) };
+    if (
+      millis === undefined ||
+      offset < millis.offset ||
+      offset + length > millis.offset + millis.timestamps.length
+    ) {
+      millis = holdsAll(a)
+        ? { timestamps: microsToMillis(us), offset: 0, nanFree: !hasNaN(a.serie.values) }
+        : { timestamps: microsToMillis(r.timestamps), offset, nanFree: !hasNaN(r.values) };
       this.cache.putAssembled(id, key, { ...a, millis });
     }
-    const offset = (r.timestamps.byteOffset - us.byteOffset) / 8;
+    const from = offset - millis.offset;
     return {
-      timestamps: millis.timestamps.subarray(offset, offset + r.timestamps.length),
+      timestamps: millis.timestamps.subarray(from, from + length),
       values: r.values,
       nanFree: millis.nanFree,
     };

@@ -50,7 +50,10 @@ export interface AssembledSerie {
  * whether any value is NaN (else the staleness scans can be skipped).
  */
 export interface MillisView {
+  /** The ms times of points [offset, offset + length) of the assembled series. */
   readonly timestamps: Float64Array;
+  readonly offset: number;
+  /** No value of those points is NaN. */
   readonly nanFree: boolean;
 }
 
