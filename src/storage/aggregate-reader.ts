@@ -280,7 +280,7 @@ export class AggregateReader {
       const stored = this.cache.putAssembled(id, assembledKey(id, method, granularity), {
         serie,
         generation,
-        keys: [...keys],
+        keys, // the store's own read-only list: a change of split set makes a new one
         firstKey: wanted[0]!.key,
         lastKey: wanted[wanted.length - 1]!.key,
       });
@@ -398,10 +398,7 @@ function holdsAll(a: AssembledSerie): boolean {
 function covers(a: AssembledSerie, keys: readonly number[], lo: number, hi: number): boolean {
   const kept = a.keys;
   if (kept.length !== keys.length) return false;
-  for (let i = 0; i < kept.length; i++) {
-    const k = keys[i]!;
-    if (kept[i] !== k) return false;
-    if (k >= lo && k <= hi && (k < a.firstKey || k > a.lastKey)) return false;
-  }
+  if (kept !== keys) for (let i = 0; i < kept.length; i++) if (kept[i] !== keys[i]) return false;
+  for (const k of keys) if (k >= lo && k <= hi && (k < a.firstKey || k > a.lastKey)) return false;
   return true;
 }

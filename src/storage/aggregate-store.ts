@@ -78,8 +78,8 @@ export interface AggregateStore {
    * The processor rewrites a split whole once its chain gets long.
    */
   splitChainLength(metricId: string, split: SplitId): number;
-  /** Stored split keys of one aggregation, ascending. */
-  listSplitKeys(metricId: string, method: string, granularity: Micros): Promise<Micros[]>;
+  /** Stored split keys of one aggregation, ascending (read-only: a driver may hand out its own list). */
+  listSplitKeys(metricId: string, method: string, granularity: Micros): Promise<readonly Micros[]>;
   /** Aggregations with at least one stored split. */
   listAggregations(metricId: string): Promise<AggregationId[]>;
   /** Whether the metric has any storage (raw buffer, split or marker). */

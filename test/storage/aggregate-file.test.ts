@@ -127,7 +127,15 @@ describe("file aggregate store", () => {
     expect(await store.getRawBuffer(a)).toEqual(bytes(50, 3));
     expect(await store.getRawBuffer(b)).toBeUndefined();
     expect(new Set(await store.listMetrics())).toEqual(new Set([a, b]));
+    // The listed keys follow every change of the split set (the store keeps them sorted between changes).
+    await putSplit(store, a, split(1800 * G), s1);
+    expect(await store.listSplitKeys(a, "mean", G)).toEqual([0, 1800 * G, 3600 * G]);
+    await putSplit(store, a, split(1800 * G), s2); // rewritten: same keys
+    expect(await store.listSplitKeys(a, "mean", G)).toEqual([0, 1800 * G, 3600 * G]);
+    await deleteSplit(store, a, split(1800 * G));
+    expect(await store.listSplitKeys(a, "mean", G)).toEqual([0, 3600 * G]);
     await deleteSplit(store, a, split(0));
+    expect(await store.listSplitKeys(a, "mean", G)).toEqual([3600 * G]);
     await putRawBuffer(store, b, bytes(10, 9));
     await store.close();
 
