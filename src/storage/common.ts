@@ -59,8 +59,25 @@ export function bytesToUuid(bytes: Uint8Array, at = 0): string {
   return s;
 }
 
-/** Canonical form of a metric id (lowercase, dashed); throws on anything but a UUID. */
+/** Whether `id` is already lowercase hex in the dashed 8-4-4-4-12 form bytesToUuid writes. */
+function isCanonicalUuid(id: string): boolean {
+  if (id.length !== 36) return false;
+  for (let i = 0; i < 36; i++) {
+    const c = id.charCodeAt(i);
+    if (i === 8 || i === 13 || i === 18 || i === 23) {
+      if (c !== 45) return false;
+    } else if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102))) return false;
+  }
+  return true;
+}
+
+/**
+ * Canonical form of a metric id (lowercase, dashed); throws on anything but a
+ * UUID. Ids are nearly always canonical already (the indexer's, the
+ * caches'), and every storage call asks: those are given back unparsed.
+ */
 export function canonicalMetricId(id: string): string {
+  if (isCanonicalUuid(id)) return id;
   const b = new Uint8Array(16);
   uuidToBytes(id, b);
   return bytesToUuid(b);
