@@ -87,7 +87,14 @@ export class StorageSeriesSource implements SeriesSource {
       this.#opts.refreshTimeoutMs,
     );
     const now = (this.#opts.now ?? Date.now)();
-    const out = await Promise.all(metrics.map((m) => this.#read(m, mint, maxt, hints, now)));
+    // Series share a few policies: choose once per policy (by name, unique in the indexer).
+    const choices = new Map<string, ArchiveChoice | undefined>();
+    const choose = (m: MetricWithPolicy) => {
+      const name = m.archivePolicy.name;
+      if (!choices.has(name)) choices.set(name, chooseArchive(m.archivePolicy, hints, now));
+      return choices.get(name);
+    };
+    const out = await Promise.all(metrics.map((m) => this.#read(m, choose(m), mint, maxt, hints)));
     return out.filter((s): s is SeriesData => s !== undefined);
   }
 
@@ -112,12 +119,11 @@ export class StorageSeriesSource implements SeriesSource {
 
   #read(
     metric: MetricWithPolicy,
+    choice: ArchiveChoice | undefined,
     mint: number,
     maxt: number,
     hints: SelectHints,
-    now: number,
   ): Promise<SeriesData | undefined> {
-    const choice = chooseArchive(metric.archivePolicy, hints, now);
     if (choice === undefined || windowsTooShort(hints, choice)) return Promise.resolve(undefined);
     const key = `${metric.id} ${choice.method} ${choice.weightMethod} ${choice.granularity} ${mint} ${maxt}`;
     let read = this.#reads.get(key);
