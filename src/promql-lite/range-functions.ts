@@ -327,8 +327,7 @@ function rateWalk(
     const last = vs[h - 1]!;
     let result = last - first;
     if (isCounter) {
-      if (reset <= l) reset = l + 1;
-      while (reset < count && !(vs[reset]! < vs[reset - 1]!)) reset++;
+      reset = nextReset(vs, reset <= l ? l + 1 : reset);
       if (reset < h) result = withResets(vs, l, h, result);
     }
     const startGap = ts[l]! - rangeStart;
@@ -386,7 +385,6 @@ function rateFromMemo(
   const vs = s.values;
   const { refs, range, lo, hi } = w;
   const { factors, zeroBounds } = w.rateMemo;
-  const count = ts.length;
   let any = false;
   let reset = 1;
   let prevL = -1;
@@ -398,9 +396,8 @@ function rateFromMemo(
     const last = vs[h - 1]!;
     let result = last - first;
     if (isCounter) {
-      if (l < prevL || reset <= l) reset = l + 1;
+      reset = nextReset(vs, l < prevL || reset <= l ? l + 1 : reset);
       prevL = l;
-      while (reset < count && !(vs[reset]! < vs[reset - 1]!)) reset++;
       if (reset < h) result = withResets(vs, l, h, result);
     }
     let factor = factors[i]!;
@@ -428,6 +425,13 @@ function rateFromMemo(
     any = true;
   }
   return any;
+}
+
+/** The first index ≥ `from` where the counter drops (vs[r] < vs[r − 1]), or vs.length. */
+function nextReset(vs: Float64Array, from: number): number {
+  let r = from;
+  while (r < vs.length && !(vs[r]! < vs[r - 1]!)) r++;
+  return r;
 }
 
 /** The change over [l, h) with each counter reset's previous value added back. */

@@ -60,7 +60,7 @@ export function bytesToUuid(bytes: Uint8Array, at = 0): string {
 }
 
 /** Whether `id` is already lowercase hex in the dashed 8-4-4-4-12 form bytesToUuid writes. */
-function isCanonicalUuid(id: string): boolean {
+export function isCanonicalUuid(id: string): boolean {
   if (id.length !== 36) return false;
   for (let i = 0; i < 36; i++) {
     const c = id.charCodeAt(i);

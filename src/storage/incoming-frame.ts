@@ -10,7 +10,13 @@
  * such as Prometheus' staleness marker included, is stored bit for bit.
  */
 import { crc32 } from "node:zlib";
-import { bytesToUuid, LITTLE_ENDIAN_HOST, sackOfBytes, uuidToBytes } from "./common.js";
+import {
+  bytesToUuid,
+  isCanonicalUuid,
+  LITTLE_ENDIAN_HOST,
+  sackOfBytes,
+  uuidToBytes,
+} from "./common.js";
 import type { MeasureColumns } from "./incoming.js";
 
 export const FRAME_MAGIC = 0x314e4947;
@@ -28,18 +34,6 @@ export interface EncodedFrame {
   /** Sack and sample count of each entry, in frame order. */
   readonly entrySack: Uint32Array;
   readonly entryCount: Uint32Array;
-}
-
-/** Whether `id` is the lowercase dashed 36-character form `bytesToUuid` produces. */
-function isCanonical(id: string): boolean {
-  if (id.length !== 36) return false;
-  for (let i = 0; i < 36; i++) {
-    const c = id.charCodeAt(i);
-    if (i === 8 || i === 13 || i === 18 || i === 23) {
-      if (c !== 45) return false;
-    } else if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102))) return false;
-  }
-  return true;
 }
 
 /** The sack of the UUID at `bytes[at..at+16)`: its low 16 bits suffice for a power-of-two count. */
@@ -136,7 +130,7 @@ export function encodeFrame(columns: MeasureColumns, sacks: number): EncodedFram
     const first = r === 0 ? 0 : runEnds[r - 1]!;
     const n = runEnds[r]! - first;
     const id = metricIds[r]!;
-    ids[e] = given !== undefined || isCanonical(id) ? id : bytesToUuid(uuids, 16 * r);
+    ids[e] = given !== undefined || isCanonicalUuid(id) ? id : bytesToUuid(uuids, 16 * r);
     entrySack[e] = sack;
     entryCount[e] = n;
     if (LITTLE_ENDIAN_HOST) {
