@@ -138,6 +138,19 @@ export class AggregateReader {
    * in range gives empty arrays.
    */
   async getMeasures(query: AggregateQuery): Promise<AggregateResult | undefined> {
+    return (await this.read(query))?.result;
+  }
+
+  /** getMeasures, with the assembled series the result was sliced from (when it was). */
+  private async read(query: AggregateQuery): Promise<
+    | {
+        readonly result: AggregateResult;
+        readonly id: string;
+        readonly key: string;
+        readonly assembled: AssembledSerie | undefined;
+      }
+    | undefined
+  > {
     this.stats.reads++;
     const id = canonicalMetricId(query.metricId);
     const { method, granularity, from, to } = query;
@@ -150,15 +163,14 @@ export class AggregateReader {
     const hi = to === undefined ? Number.POSITIVE_INFINITY : splitKey(to, granularity);
     const aKey = assembledKey(id, method, granularity);
     const assembled = this.cache.getAssembled(aKey, generation);
-    let serie: TimeSerie;
     if (assembled !== undefined && covers(assembled, keys, lo, hi)) {
       // Warm: the points of the wanted splits are a slice of the assembled series.
       this.stats.assembledHits++;
-      serie = sliceSerie(assembled.serie, lo, hi + splitSpan(granularity));
-    } else {
-      serie = await this.readSplits(id, method, granularity, keys, lo, hi, generation);
+      const serie = sliceSerie(assembled.serie, lo, hi + splitSpan(granularity));
+      return { result: this.finish(serie, query), id, key: aKey, assembled };
     }
-    return this.finish(serie, query);
+    const serie = await this.readSplits(id, method, granularity, keys, lo, hi, generation);
+    return { result: this.finish(serie, query), id, key: aKey, assembled: undefined };
   }
 
   /**
@@ -172,11 +184,11 @@ export class AggregateReader {
    * cache half as much again as the run itself, for a few points read.
    */
   async getMillis(query: Omit<AggregateQuery, "resample">): Promise<MillisResult | undefined> {
-    const r = await this.getMeasures(query);
-    if (r === undefined) return undefined;
-    const id = canonicalMetricId(query.metricId);
-    const key = assembledKey(id, query.method, query.granularity);
-    const a = this.cache.getAssembled(key, this.cache.generation(id));
+    const read = await this.read(query);
+    if (read === undefined) return undefined;
+    const { result: r, id, key } = read;
+    // Read from the splits: the series it assembled, if it kept one.
+    const a = read.assembled ?? this.cache.getAssembled(key, this.cache.generation(id));
     const us = a?.serie.timestamps;
     // The result maps onto the cached times only when it is a view of that very series.
     if (a === undefined || us === undefined || r.timestamps.buffer !== us.buffer)
