@@ -84,14 +84,13 @@ type Fold = (
 ) => void;
 
 const FOLDS: Readonly<Record<string, Fold>> = {
-  // `count` only tells the first series at a step from the others here: set once, not counted.
+  // Sums start at -0 (GroupFolder.add), the one value x + -0 leaves as x for every x,
+  // -0 and NaN included; `count` only marks the steps that got a value.
   sum: (sp, sv, value, _mean, count) => {
     for (let i = 0; i < sp.length; i++) {
       if (sp[i] === 0) continue;
-      if (count[i] === 0) {
-        value[i] = sv[i]!;
-        count[i] = 1;
-      } else value[i] = value[i]! + sv[i]!;
+      value[i] = value[i]! + sv[i]!;
+      count[i] = 1;
     }
   },
   count: (sp, _sv, _value, _mean, count) => {
@@ -205,6 +204,7 @@ export class GroupFolder {
         mean: new Float64Array(this.steps),
         count: new Float64Array(this.steps),
       };
+      if (this.op === "sum") state.series.values.fill(-0);
       this.#groups.set(key, state);
     }
     this.#fold(present, values, state.series.values, state.mean, state.count);
