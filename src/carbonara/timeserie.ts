@@ -20,3 +20,16 @@ export const EMPTY_SERIE: TimeSerie = Object.freeze({
   timestamps: new Float64Array(0),
   values: new Float64Array(0),
 });
+
+/**
+ * Whether two arrays hold the same bits: -0 and 0 differ, a NaN equals only
+ * the same NaN. What a cache compares a series with before it gives back
+ * something derived from it, since equal numbers may still print differently.
+ */
+export function sameBits(a: Float64Array, b: Float64Array): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(
+    Buffer.from(b.buffer, b.byteOffset, b.byteLength),
+  );
+}

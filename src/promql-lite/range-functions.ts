@@ -20,6 +20,7 @@
  * `count_over_time` then adds them up and `avg_over_time` weights each
  * bucket mean by them; every other function ignores them.
  */
+import { sameBits } from "../carbonara/timeserie.js";
 import { ExecutionError } from "./errors.js";
 import { quantile } from "./quantile.js";
 import type { RawSeries } from "./value.js";
@@ -185,19 +186,17 @@ export function newRateMemo(): RateMemo {
   };
 }
 
-const bytesOf = (a: Float64Array): Buffer => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
-
 function sameTimes(memo: RateMemo, ts: Float64Array): boolean {
   const kept = memo.ts;
-  if (kept === ts) return true;
   const n = ts.length;
+  // The ends first: series of different archives or ranges differ there, without a full compare.
   return (
     kept !== undefined &&
     kept.length === n &&
     n > 0 &&
     kept[0] === ts[0] &&
     kept[n - 1] === ts[n - 1] &&
-    bytesOf(kept).equals(bytesOf(ts))
+    sameBits(kept, ts)
   );
 }
 
@@ -313,9 +312,7 @@ function rateWalk(
     }
     prevRef = rangeEnd;
     const rangeStart = windowStart(rangeEnd, range, bucket);
-    // The window's length: `range`, unless widened to two buckets (windowStart
-    // then answers exactly `rangeEnd - range`).
-    const width = rangeStart === rangeEnd - range ? range : rangeEnd - rangeStart;
+    const width = windowWidth(rangeStart, rangeEnd, range);
     while (l < count && ts[l]! < rangeStart) l++;
     if (h < l) h = l;
     while (h < count && ts[h]! <= rangeEnd) h++;
@@ -333,11 +330,9 @@ function rateWalk(
     const startGap = ts[l]! - rangeStart;
     const endGap = rangeEnd - ts[h - 1]!;
     const span = ts[h - 1]! - ts[l]!;
-    zeroBounds[i] = (startGap * (1 + 1e-9)) / span;
-    // Whether a counter's zero point may come after the window's start, i.e.
-    // span·first/result < startGap (see below); when clearly not, skip that division.
-    const mayClamp =
-      isCounter && result > 0 && first >= 0 && !(span * first > startGap * result * (1 + 1e-9));
+    const zeroBound = (startGap * (1 + 1e-9)) / span;
+    zeroBounds[i] = zeroBound;
+    const mayClamp = isCounter && mayReachZero(first, result, zeroBound);
     let factor: number;
     if (
       startGap === sameStartGap &&
@@ -401,11 +396,11 @@ function rateFromMemo(
       if (reset < h) result = withResets(vs, l, h, result);
     }
     let factor = factors[i]!;
-    // The walk's zero-point test, with a margin: only a window that may clamp pays for it.
-    if (isCounter && result > 0 && first >= 0 && !(first > result * zeroBounds[i]!)) {
-      const rangeStart = windowStart(refs[i]!, range, s.bucketWidth);
+    // Only a window that may clamp pays for the factor again.
+    if (isCounter && mayReachZero(first, result, zeroBounds[i]!)) {
       const rangeEnd = refs[i]!;
-      const width = rangeStart === rangeEnd - range ? range : rangeEnd - rangeStart;
+      const rangeStart = windowStart(rangeEnd, range, s.bucketWidth);
+      const width = windowWidth(rangeStart, rangeEnd, range);
       const startGap = ts[l]! - rangeStart;
       const span = ts[h - 1]! - ts[l]!;
       const durationToZero = (span / 1000) * (first / result);
@@ -425,6 +420,22 @@ function rateFromMemo(
     any = true;
   }
   return any;
+}
+
+/** The window's length: `range`, unless windowStart widened it to two buckets. */
+function windowWidth(rangeStart: number, rangeEnd: number, range: number): number {
+  // Unwidened, windowStart answers exactly `rangeEnd - range`.
+  return rangeStart === rangeEnd - range ? range : rangeEnd - rangeStart;
+}
+
+/**
+ * Whether a counter's zero point may come after the window's start
+ * (span·first/result < startGap), so the extrapolation may have to stop
+ * there. `zeroBound` is startGap·(1 + 1e-9)/span: the margin makes a "no"
+ * certain, and then the unclamped factor is the answer bit for bit.
+ */
+function mayReachZero(first: number, result: number, zeroBound: number): boolean {
+  return result > 0 && first >= 0 && !(first > result * zeroBound);
 }
 
 /** The first index ≥ `from` where the counter drops (vs[r] < vs[r − 1]), or vs.length. */

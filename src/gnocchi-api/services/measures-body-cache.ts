@@ -18,6 +18,7 @@
  * used out first; small bodies are not kept, writing them is cheap.
  */
 import { gzip } from "node:zlib";
+import { sameBits } from "../../carbonara/timeserie.js";
 import { type MeasuresSeries, measuresToJson } from "./measures-json.js";
 
 /** Below this many points a body is written every time. */
@@ -40,8 +41,6 @@ interface Entry extends MeasuresBody {
 /** Fastest zlib level: the body is mostly repeated timestamps, level 1 already gives 6–7×. */
 const GZIP_LEVEL = 1;
 
-const bytesOf = (a: Float64Array): Buffer => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
-
 function sameSeries(kept: readonly MeasuresSeries[], read: readonly MeasuresSeries[]): boolean {
   if (kept.length !== read.length) return false;
   for (let i = 0; i < kept.length; i++) {
@@ -49,8 +48,8 @@ function sameSeries(kept: readonly MeasuresSeries[], read: readonly MeasuresSeri
     const r = read[i]!;
     if (
       k.granularity !== r.granularity ||
-      !bytesOf(k.timestamps).equals(bytesOf(r.timestamps)) ||
-      !bytesOf(k.values).equals(bytesOf(r.values))
+      !sameBits(k.timestamps, r.timestamps) ||
+      !sameBits(k.values, r.values)
     ) {
       return false;
     }
@@ -100,7 +99,7 @@ export class MeasuresBodyCache {
     return { json, gzip: undefined };
   }
 
-  /** Resolves once every gzip started so far has finished (tests, shutdown). */
+  /** Resolves once every gzip started so far has finished (tests wait on it). */
   async settled(): Promise<void> {
     await Promise.all(this.#compressing);
   }
