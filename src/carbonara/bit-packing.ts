@@ -682,7 +682,10 @@ function estimateOrders(src: Float64Array, n: number, r1: Float64Array, r2: Floa
     const m = stop - start;
     e0 += blockEstimate(min0, max0, m);
     e1 += blockEstimate(min1, max1, m);
-    e2 += min2 <= max2 ? blockEstimate(min2, max2, m) : 0;
+    // Order 2 decodes through the running deltas: a delta outside the safe
+    // range was rounded when taken, so its deltas of deltas cannot rebuild it.
+    if (min1 < -MAX_SAFE || max1 > MAX_SAFE) e2 = Number.POSITIVE_INFINITY;
+    else e2 += min2 <= max2 ? blockEstimate(min2, max2, m) : 0;
     start = stop;
     if (i < n) {
       const x = src[i]!;
