@@ -4,19 +4,19 @@
  * apart, batches of 3,600 per metric, steady state (each metric's raw buffer
  * carried from batch to batch as metricd does).
  */
-import { type ProcessingPlan, processMeasures } from "../src/carbonara/bound-timeserie.js";
+import { planOf, processMeasures } from "../src/carbonara/bound-timeserie.js";
 import { MICROS_PER_HOUR, MICROS_PER_MINUTE, MICROS_PER_SECOND } from "../src/carbonara/time.js";
 import type { TimeSerie } from "../src/carbonara/timeserie.js";
 import { rate, report, section } from "./harness.js";
 
 export function run(): void {
   section("Carbonara aggregation (single thread)");
-  const plan: ProcessingPlan = {
+  const plan = planOf({
     blockSize: MICROS_PER_HOUR,
     mutableBlocks: 0,
     granularities: [MICROS_PER_SECOND, MICROS_PER_MINUTE, MICROS_PER_HOUR],
     methods: ["mean", "min", "max", "sum", "count", "last"],
-  };
+  });
   const batch = 3_600;
   const metrics = 100;
   const buffers: (TimeSerie | undefined)[] = new Array(metrics).fill(undefined);

@@ -6,6 +6,7 @@ import {
   archivePolicyBlockSize,
   archivePolicyMutableBlocks,
 } from "./archive-policy.js";
+import { BucketFold, isFoldable } from "./bucket-fold.js";
 import { mergeSeries } from "./series-ops.js";
 import { floorTime, type Micros } from "./time.js";
 import { type AggregatedTimeSerie, EMPTY_SERIE, type TimeSerie } from "./timeserie.js";
@@ -25,15 +26,33 @@ export interface ProcessingPlan {
   readonly mutableBlocks: number;
   readonly granularities: readonly Micros[];
   /** `processingPlan` parses them once (aggregation would otherwise parse the names every cycle). */
-  readonly methods: readonly (string | AggregationMethod)[];
+  readonly methods: readonly AggregationMethod[];
+  /** The methods a kept fold of the open bucket computes (`BucketFold`), and the others. */
+  readonly foldable: readonly AggregationMethod[];
+  readonly unfoldable: readonly AggregationMethod[];
 }
 
 export function processingPlan(policy: ArchivePolicy): ProcessingPlan {
-  return {
+  return planOf({
     blockSize: archivePolicyBlockSize(policy),
     mutableBlocks: archivePolicyMutableBlocks(policy),
     granularities: policy.definition.map((item) => item.granularity),
-    methods: policy.aggregationMethods.map(requireAggregationMethod),
+    methods: policy.aggregationMethods,
+  });
+}
+
+/** A plan from its parts (method names parsed; throws on an unknown one). */
+export function planOf(
+  parts: Pick<ProcessingPlan, "blockSize" | "mutableBlocks" | "granularities"> & {
+    readonly methods: readonly (string | AggregationMethod)[];
+  },
+): ProcessingPlan {
+  const methods = parts.methods.map(requireAggregationMethod);
+  return {
+    ...parts,
+    methods,
+    foldable: methods.filter(isFoldable),
+    unfoldable: methods.filter((m) => !isFoldable(m)),
   };
 }
 
@@ -119,6 +138,13 @@ export class RawSeries {
   timestamps: Float64Array;
   values: Float64Array;
   length = 0;
+  /**
+   * Per granularity, the fold of the newest bucket over the buffer's points
+   * (see BucketFold): valid while its `through` is the buffer's last point,
+   * which only an append followed by `applyMeasures` keeps true; a merge or a
+   * trim inside the bucket drops it.
+   */
+  readonly folds = new Map<Micros, BucketFold>();
 
   constructor(capacity = 16) {
     this.timestamps = new Float64Array(capacity);
@@ -176,11 +202,16 @@ export class RawSeries {
     this.timestamps.set(serie.timestamps);
     this.values.set(serie.values);
     this.length = n;
+    this.folds.clear();
   }
 
   /** Drops the points before index `from`. */
   dropBefore(from: number): void {
     if (from <= 0) return;
+    const lastDropped = this.timestamps[Math.min(from, this.length) - 1]!;
+    for (const [granularity, fold] of this.folds) {
+      if (lastDropped >= fold.start) this.folds.delete(granularity);
+    }
     this.timestamps.copyWithin(0, from, this.length);
     this.values.copyWithin(0, from, this.length);
     this.length -= from;
@@ -211,16 +242,102 @@ export function applyMeasures(
   if (fresh.timestamps.length === 0) return { aggregates: [], accepted: 0, dropped };
 
   // Steady ingest comes after the buffer: append in place; else merge (fresh wins).
-  if (raw.length === 0 || raw.timestamps[raw.length - 1]! < fresh.timestamps[0]!) raw.append(fresh);
-  else raw.assign(mergeSeries(raw.view(), fresh));
+  const previousLast = raw.length === 0 ? Number.NaN : raw.timestamps[raw.length - 1]!;
+  const appendedAt = raw.length;
+  if (raw.length === 0 || previousLast < fresh.timestamps[0]!) {
+    raw.ensure(expectedCapacity(plan, raw, fresh));
+    raw.append(fresh);
+  } else raw.assign(mergeSeries(raw.view(), fresh));
   const merged = raw.view();
   const tstamp = Math.max(merged.timestamps[0]!, fresh.timestamps[0]!);
   const aggregates: AggregatedTimeSerie[] = [];
   for (const granularity of plan.granularities) {
-    aggregates.push(
-      ...aggregateSerie(merged, granularity, plan.methods, floorTime(tstamp, granularity)),
-    );
+    const start = floorTime(tstamp, granularity);
+    if (plan.foldable.length === 0) {
+      aggregates.push(...aggregateSerie(merged, granularity, plan.methods, start));
+      continue;
+    }
+    let fold = raw.folds.get(granularity);
+    if (fold !== undefined && fold.start === start && fold.through === previousLast) {
+      aggregates.push(...resumeBucket(plan, merged, granularity, appendedAt, fold));
+    } else {
+      aggregates.push(...aggregateSerie(merged, granularity, plan.methods, start));
+      fold ??= new BucketFold();
+      fold.reset(Number.NaN);
+      raw.folds.set(granularity, fold);
+    }
+    foldNewestBucket(merged, granularity, fold);
   }
   raw.dropBefore(lowerBound(merged.timestamps, firstBlockTimestamp(merged, plan)));
   return { aggregates, accepted: fresh.timestamps.length, dropped };
+}
+
+/**
+ * Room for `fresh` after the buffer's points, and when it must grow, for as
+ * many points as its whole mutable window holds at their spacing so far (at
+ * most 4× what is needed): a buffer filling up over the hour grows once
+ * instead of doubling several times, and each growth is a fresh allocation
+ * whose pages the system must fault in.
+ */
+function expectedCapacity(plan: ProcessingPlan, raw: RawSeries, fresh: TimeSerie): number {
+  const m = fresh.timestamps.length;
+  const needed = raw.length + m;
+  if (needed <= raw.timestamps.length) return needed;
+  const first = raw.length > 0 ? raw.timestamps[0]! : fresh.timestamps[0]!;
+  const span = fresh.timestamps[m - 1]! - first;
+  if (!(span > 0)) return needed;
+  const window = (plan.mutableBlocks + 1) * plan.blockSize;
+  const expected = Math.ceil((needed * window) / span) + m;
+  return Math.max(needed, Math.min(expected, 4 * needed));
+}
+
+/**
+ * The buckets from the one holding merged[appendedAt] on, where `fold` holds
+ * that bucket's points before appendedAt: the foldable methods reduce only
+ * the appended points and take the first bucket's value from the fold
+ * carried over them; the other methods reduce as usual. Results in the
+ * plan's method order.
+ */
+function resumeBucket(
+  plan: ProcessingPlan,
+  merged: TimeSerie,
+  granularity: Micros,
+  appendedAt: number,
+  fold: BucketFold,
+): AggregatedTimeSerie[] {
+  const { timestamps, values } = merged;
+  const n = timestamps.length;
+  const appended = {
+    timestamps: timestamps.subarray(appendedAt),
+    values: values.subarray(appendedAt),
+  };
+  const foldable = aggregateSerie(appended, granularity, plan.foldable, fold.start);
+  const inBucket = lowerBound(timestamps, fold.start + granularity, appendedAt, n);
+  fold.add(values, appendedAt, inBucket, timestamps[inBucket - 1]!);
+  const shared = new Set<ArrayBufferLike>();
+  for (let m = 0; m < foldable.length; m++) {
+    const serie = foldable[m]!;
+    // Series of one call may share their values (aggregateSerie's singles): copy before writing.
+    let out = serie.values;
+    if (shared.has(out.buffer)) out = out.slice();
+    else shared.add(out.buffer);
+    out[0] = fold.value(plan.foldable[m]!);
+    foldable[m] = { ...serie, values: out };
+  }
+  if (plan.unfoldable.length === 0) return foldable;
+  const others = aggregateSerie(merged, granularity, plan.unfoldable, fold.start);
+  let f = 0;
+  let o = 0;
+  return plan.methods.map((method) => (isFoldable(method) ? foldable[f++]! : others[o++]!));
+}
+
+/** Leaves in `fold` the newest bucket's points of `merged`, folding only those it lacks. */
+function foldNewestBucket(merged: TimeSerie, granularity: Micros, fold: BucketFold): void {
+  const { timestamps, values } = merged;
+  const n = timestamps.length;
+  const last = timestamps[n - 1]!;
+  const start = floorTime(last, granularity);
+  if (fold.start === start && fold.through === last) return;
+  fold.reset(start);
+  fold.add(values, lowerBound(timestamps, start), n, last);
 }

@@ -6,6 +6,7 @@ import {
 } from "../../src/carbonara/archive-policy.js";
 import {
   type ProcessingPlan,
+  planOf,
   processingPlan,
   processMeasures,
   sortMeasures,
@@ -15,12 +16,13 @@ import { MICROS_PER_HOUR, MICROS_PER_MINUTE, MICROS_PER_SECOND } from "../../src
 import type { TimeSerie } from "../../src/carbonara/timeserie.js";
 import { at, points, serie } from "./helpers.js";
 
-const hourly = (backWindow: number, methods = ["mean"]): ProcessingPlan => ({
-  blockSize: MICROS_PER_HOUR,
-  mutableBlocks: backWindow,
-  granularities: [MICROS_PER_SECOND, MICROS_PER_MINUTE, MICROS_PER_HOUR],
-  methods,
-});
+const hourly = (backWindow: number, methods = ["mean"]): ProcessingPlan =>
+  planOf({
+    blockSize: MICROS_PER_HOUR,
+    mutableBlocks: backWindow,
+    granularities: [MICROS_PER_SECOND, MICROS_PER_MINUTE, MICROS_PER_HOUR],
+    methods,
+  });
 
 /** Applies processed batches the way storage does: fresh buckets overwrite stored ones. */
 class StoredAggregates {
@@ -167,12 +169,12 @@ describe("processing measures (spec carbonara §4.2–§4.3)", () => {
   });
 
   it("gives rate:X the same result whether points arrive in one batch or several (§5.1)", () => {
-    const plan: ProcessingPlan = {
+    const plan = planOf({
       blockSize: MICROS_PER_MINUTE,
       mutableBlocks: 1,
       granularities: [MICROS_PER_MINUTE],
       methods: ["rate:mean", "rate:max"],
-    };
+    });
     const all = serie([
       ["2014-01-01T14:33:00", 10],
       ["2014-01-01T14:34:10", 13],
@@ -211,12 +213,12 @@ describe("processing measures (spec carbonara §4.2–§4.3)", () => {
       "90pct",
       "rate:sum",
     ];
-    const plan: ProcessingPlan = {
+    const plan = planOf({
       blockSize: MICROS_PER_HOUR,
       mutableBlocks: 1,
       granularities: [MICROS_PER_SECOND * 5, MICROS_PER_MINUTE, MICROS_PER_HOUR],
       methods,
-    };
+    });
     const start = at("2014-01-01T00:00:00");
     fc.assert(
       fc.property(
